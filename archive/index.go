@@ -1,0 +1,191 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mailferry/mailferry/format"
+)
+
+// chunkLoc is a ChunkLocation kept compactly in memory: an archive of a few
+// million chunks must fit comfortably.
+type chunkLoc struct {
+	pack     uint32 // index into Index.packs
+	frameLen uint32
+	frameOff int64
+	off      uint32
+	len      uint32
+}
+
+type msgEntry struct {
+	size   int64
+	chunks []format.ID
+}
+
+// Index is the merged content of an archive's index files: where each chunk
+// lies and which chunks make each message.
+type Index struct {
+	mu       sync.RWMutex
+	packs    []format.ID
+	packNum  map[format.ID]uint32
+	chunks   map[format.ID]chunkLoc
+	messages map[format.ID]msgEntry
+	loaded   map[format.ID]bool // index files merged so far
+}
+
+func newIndex() *Index {
+	return &Index{
+		packNum:  map[format.ID]uint32{},
+		chunks:   map[format.ID]chunkLoc{},
+		messages: map[format.ID]msgEntry{},
+		loaded:   map[format.ID]bool{},
+	}
+}
+
+// IndexProblem is an index file that could not be read.
+type IndexProblem struct {
+	File format.ID
+	Err  error
+}
+
+func (p IndexProblem) Error() string { return fmt.Sprintf("index %s: %v", p.File, p.Err) }
+
+// LoadIndex reads every index file not read yet and merges it. A damaged
+// index file is skipped and returned as an IndexProblem, so that what the
+// other files say stays usable; a newer format version stops the load.
+func (a *Archive) LoadIndex(idx *Index) ([]IndexProblem, error) {
+	ids, _, err := a.listFiles(dirIndex)
+	if err != nil {
+		return nil, err
+	}
+	var problems []IndexProblem
+	for _, id := range ids {
+		idx.mu.RLock()
+		done := idx.loaded[id]
+		idx.mu.RUnlock()
+		if done {
+			continue
+		}
+		if err := a.loadIndexFile(idx, id); err != nil {
+			if errors.Is(err, format.ErrNewerVersion) {
+				return problems, fmt.Errorf("index %s: %w", id, err)
+			}
+			problems = append(problems, IndexProblem{File: id, Err: err})
+		}
+	}
+	return problems, nil
+}
+
+// Index reads the archive's index files; damaged ones are skipped and reported.
+func (a *Archive) Index() (*Index, []IndexProblem, error) {
+	idx := newIndex()
+	problems, err := a.LoadIndex(idx)
+	return idx, problems, err
+}
+
+func (a *Archive) loadIndexFile(idx *Index, id format.ID) error {
+	f, err := a.openFile(dirIndex, id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec, err := format.NewIndexDecoder(f)
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	// Collect first and merge after, so a file damaged halfway adds nothing.
+	var chunks []format.ChunkLocation
+	var msgs []format.MessageChunks
+	for {
+		rec, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Chunk != nil {
+			chunks = append(chunks, *rec.Chunk)
+		} else {
+			msgs = append(msgs, *rec.Message)
+		}
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	for _, c := range chunks {
+		idx.addChunkLocked(c)
+	}
+	for _, m := range msgs {
+		idx.messages[m.ID] = msgEntry{size: m.Size, chunks: m.Chunks}
+	}
+	idx.loaded[id] = true
+	return nil
+}
+
+func (idx *Index) addChunkLocked(c format.ChunkLocation) {
+	n, ok := idx.packNum[c.Pack]
+	if !ok {
+		n = uint32(len(idx.packs))
+		idx.packs = append(idx.packs, c.Pack)
+		idx.packNum[c.Pack] = n
+	}
+	idx.chunks[c.ID] = chunkLoc{pack: n, frameOff: c.FrameOffset, frameLen: uint32(c.FrameLength), off: uint32(c.Offset), len: uint32(c.Length)}
+}
+
+// HasMessage reports whether the archive holds the message with that id.
+func (idx *Index) HasMessage(id format.ID) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	_, ok := idx.messages[id]
+	return ok
+}
+
+// MessageSize returns a stored message's size.
+func (idx *Index) MessageSize(id format.ID) (int64, bool) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	m, ok := idx.messages[id]
+	return m.size, ok
+}
+
+func (idx *Index) hasChunk(id format.ID) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	_, ok := idx.chunks[id]
+	return ok
+}
+
+func (idx *Index) chunk(id format.ID) (format.ChunkLocation, bool) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	l, ok := idx.chunks[id]
+	if !ok {
+		return format.ChunkLocation{}, false
+	}
+	return format.ChunkLocation{ID: id, Pack: idx.packs[l.pack], FrameOffset: l.frameOff,
+		FrameLength: int64(l.frameLen), Offset: int64(l.off), Length: int64(l.len)}, true
+}
+
+func (idx *Index) message(id format.ID) (msgEntry, bool) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	m, ok := idx.messages[id]
+	return m, ok
+}
+
+// Counts returns how many chunks and messages the index knows, and the raw
+// bytes of each.
+func (idx *Index) Counts() (chunks int, chunkBytes int64, messages int, messageBytes int64) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	for _, c := range idx.chunks {
+		chunkBytes += int64(c.len)
+	}
+	for _, m := range idx.messages {
+		messageBytes += m.size
+	}
+	return len(idx.chunks), chunkBytes, len(idx.messages), messageBytes
+}

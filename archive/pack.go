@@ -1,0 +1,100 @@
+package archive
+
+import (
+	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/format"
+)
+
+// A frame of chunks on its way through compression into a pack.
+type frameJob struct {
+	raw    []byte
+	chunks []frameChunk
+	out    []byte
+	done   chan struct{}
+}
+
+type frameChunk struct {
+	id       format.ID
+	off, len int64
+}
+
+func newFrameJob(size int) *frameJob {
+	return &frameJob{raw: make([]byte, 0, size), done: make(chan struct{})}
+}
+
+// orderItem is what packLoop receives, in the order frames were sealed:
+// either a frame to append, or a request to finish the pack.
+type orderItem struct {
+	job    *frameJob
+	finish chan packResult
+}
+
+type packResult struct {
+	locs      []format.ChunkLocation
+	packBytes int64
+	err       error
+}
+
+func (w *Writer) compressLoop(enc *zstd.Encoder) {
+	defer w.wg.Done()
+	for j := range w.jobs {
+		j.out = enc.EncodeAll(j.raw, make([]byte, 0, len(j.raw)/2))
+		close(j.done)
+	}
+}
+
+// packLoop appends compressed frames to the current pack file in the order
+// they were sealed, and finishes the pack when asked. It is the only
+// goroutine that touches pack files, so they need no lock.
+func (w *Writer) packLoop() {
+	defer w.wg.Done()
+	var (
+		tf    *tempFile
+		seek  []format.SeekEntry
+		locs  []format.ChunkLocation
+		err   error
+		start int64
+	)
+	for it := range w.order {
+		if it.finish != nil {
+			res := packResult{err: err}
+			if err == nil && tf != nil {
+				var id format.ID
+				if _, err = tf.Write(format.AppendSeekTable(nil, seek)); err == nil {
+					id, err = tf.commit(dirPacks)
+				}
+				for i := range locs {
+					locs[i].Pack = id
+				}
+				res = packResult{locs: locs, packBytes: tf.n, err: err}
+			}
+			if tf != nil {
+				tf.abort()
+			}
+			tf, seek, locs = nil, nil, nil
+			it.finish <- res
+			continue
+		}
+		j := it.job
+		<-j.done
+		if err != nil {
+			continue
+		}
+		if tf == nil {
+			if tf, err = w.a.newTempFile(); err != nil {
+				continue
+			}
+		}
+		start = tf.n
+		if _, err = tf.Write(j.out); err != nil {
+			continue
+		}
+		seek = append(seek, format.SeekEntry{CompressedSize: uint32(len(j.out)), DecompressedSize: uint32(len(j.raw))})
+		for _, c := range j.chunks {
+			locs = append(locs, format.ChunkLocation{ID: c.id, FrameOffset: start, FrameLength: int64(len(j.out)), Offset: c.off, Length: c.len})
+		}
+	}
+	if tf != nil {
+		tf.abort()
+	}
+}

@@ -1,0 +1,304 @@
+package archive
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/format"
+)
+
+// WriterOptions tune how a Writer groups and compresses chunks. The zero
+// value gives the defaults, which bench/ measured (see the issue notes).
+type WriterOptions struct {
+	// FrameSize is the decompressed size a zstd frame is filled to: larger
+	// frames compress better, smaller ones make reading one message cheaper.
+	FrameSize int
+	// PackSize is the decompressed bytes after which a pack is finished and
+	// indexed even without a Flush.
+	PackSize int64
+	// Level is the zstd level.
+	Level zstd.EncoderLevel
+	// Workers is how many frames are compressed at once.
+	Workers int
+}
+
+func (o *WriterOptions) defaults() {
+	if o.FrameSize <= 0 {
+		o.FrameSize = 2 << 20
+	}
+	if o.FrameSize > format.MaxFrameSize/2 {
+		o.FrameSize = format.MaxFrameSize / 2
+	}
+	if o.PackSize <= 0 {
+		o.PackSize = 128 << 20
+	}
+	if o.Level == 0 {
+		o.Level = zstd.SpeedBetterCompression
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+}
+
+// WriterStats counts what a Writer did.
+type WriterStats struct {
+	Messages, NewMessages int64 // messages put; of those, not stored before
+	RawBytes              int64 // bytes of all messages put
+	NewChunks             int64
+	NewChunkBytes         int64 // decompressed bytes written into packs
+	PackBytes             int64 // compressed bytes of finished packs
+	Packs, IndexFiles     int64
+}
+
+// Writer stores messages into an archive. Put may be called from several
+// goroutines at once. A message is durable once a later Flush (or Close) has
+// returned nil; until then a crash may lose it.
+type Writer struct {
+	a    *Archive
+	idx  *Index
+	opts WriterOptions
+
+	splitters sync.Pool
+
+	mu        sync.Mutex
+	err       error // sticky: a writer that failed stays failed
+	closed    bool
+	newChunks map[format.ID]bool // written into frames, not yet indexed
+	newMsgs   map[format.ID]bool
+	msgs      []format.MessageChunks // waiting for the next index file
+	frame     *frameJob
+	rawSince  int64 // decompressed bytes sealed since the last pack
+	stats     WriterStats
+
+	jobs  chan *frameJob
+	order chan orderItem
+	wg    sync.WaitGroup
+}
+
+// NewWriter returns a Writer that deduplicates against idx (which the Writer
+// updates as it indexes new data). Close it when done.
+func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
+	opts.defaults()
+	w := &Writer{
+		a: a, idx: idx, opts: opts,
+		newChunks: map[format.ID]bool{},
+		newMsgs:   map[format.ID]bool{},
+		jobs:      make(chan *frameJob, opts.Workers),
+		order:     make(chan orderItem, 2*opts.Workers),
+	}
+	w.splitters.New = func() any { return newSplitter() }
+	for range opts.Workers {
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+		if err != nil {
+			return nil, err
+		}
+		w.wg.Add(1)
+		go w.compressLoop(enc)
+	}
+	w.wg.Add(1)
+	go w.packLoop()
+	return w, nil
+}
+
+// Put reads a message to its end, stores any of its chunks the archive lacks,
+// and returns the message's id and size.
+func (w *Writer) Put(r io.Reader) (format.ID, int64, error) {
+	sp := w.splitters.Get().(*splitter)
+	defer w.splitters.Put(sp)
+	h := sha256.New()
+	var chunks []format.ID
+	var size int64
+	err := sp.split(r, func(b []byte) error {
+		h.Write(b)
+		size += int64(len(b))
+		id := format.Sum(b)
+		chunks = append(chunks, id)
+		return w.addChunk(id, b)
+	})
+	if err != nil {
+		return format.ID{}, 0, fmt.Errorf("store message: %w", err)
+	}
+	var id format.ID
+	copy(id[:], h.Sum(nil))
+	return id, size, w.addMessage(id, size, chunks)
+}
+
+// Has reports whether the message is stored or put through this Writer.
+func (w *Writer) Has(id format.ID) bool {
+	w.mu.Lock()
+	pending := w.newMsgs[id]
+	w.mu.Unlock()
+	return pending || w.idx.HasMessage(id)
+}
+
+func (w *Writer) addChunk(id format.ID, b []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	if w.newChunks[id] || w.idx.hasChunk(id) {
+		return nil
+	}
+	if w.frame != nil && len(w.frame.raw)+len(b) > w.opts.FrameSize {
+		w.sealLocked()
+	}
+	if w.frame == nil {
+		w.frame = newFrameJob(w.opts.FrameSize)
+	}
+	w.frame.chunks = append(w.frame.chunks, frameChunk{id: id, off: int64(len(w.frame.raw)), len: int64(len(b))})
+	w.frame.raw = append(w.frame.raw, b...)
+	w.newChunks[id] = true
+	w.stats.NewChunks++
+	w.stats.NewChunkBytes += int64(len(b))
+	return nil
+}
+
+func (w *Writer) addMessage(id format.ID, size int64, chunks []format.ID) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	w.stats.Messages++
+	w.stats.RawBytes += size
+	if w.newMsgs[id] || w.idx.HasMessage(id) {
+		return nil
+	}
+	w.newMsgs[id] = true
+	w.stats.NewMessages++
+	w.msgs = append(w.msgs, format.MessageChunks{ID: id, Size: size, Chunks: chunks})
+	if w.rawSince >= w.opts.PackSize {
+		return w.flushLocked()
+	}
+	return nil
+}
+
+func (w *Writer) usableLocked() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("archive writer is closed")
+	}
+	return nil
+}
+
+// sealLocked hands the open frame to the compressors.
+func (w *Writer) sealLocked() {
+	j := w.frame
+	w.frame = nil
+	w.rawSince += int64(len(j.raw))
+	w.order <- orderItem{job: j}
+	w.jobs <- j
+}
+
+// Flush makes every message put so far durable: it finishes the open pack
+// and writes the index file that names its chunks and messages.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	return w.flushLocked()
+}
+
+func (w *Writer) flushLocked() error {
+	if w.frame != nil && len(w.frame.raw) > 0 {
+		w.sealLocked()
+	}
+	w.rawSince = 0
+	reply := make(chan packResult)
+	w.order <- orderItem{finish: reply}
+	res := <-reply
+	if res.err != nil {
+		w.err = fmt.Errorf("archive writer: %w", res.err)
+		return w.err
+	}
+	if res.packBytes > 0 {
+		w.stats.Packs++
+		w.stats.PackBytes += res.packBytes
+	}
+	if len(res.locs) == 0 && len(w.msgs) == 0 {
+		return nil
+	}
+	if err := w.writeIndex(res.locs, w.msgs); err != nil {
+		w.err = fmt.Errorf("archive writer: %w", err)
+		return w.err
+	}
+	w.stats.IndexFiles++
+	w.idx.mu.Lock()
+	for _, c := range res.locs {
+		w.idx.addChunkLocked(c)
+		delete(w.newChunks, c.ID)
+	}
+	for _, m := range w.msgs {
+		w.idx.messages[m.ID] = msgEntry{size: m.Size, chunks: m.Chunks}
+		delete(w.newMsgs, m.ID)
+	}
+	w.idx.mu.Unlock()
+	w.msgs = nil
+	return nil
+}
+
+func (w *Writer) writeIndex(locs []format.ChunkLocation, msgs []format.MessageChunks) error {
+	tf, err := w.a.newTempFile()
+	if err != nil {
+		return err
+	}
+	defer tf.abort()
+	enc, err := format.NewIndexEncoder(tf)
+	if err != nil {
+		return err
+	}
+	for _, c := range locs {
+		if err := enc.Chunk(c); err != nil {
+			return err
+		}
+	}
+	for _, m := range msgs {
+		if err := enc.Message(m); err != nil {
+			return err
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = tf.commit(dirIndex)
+	return err
+}
+
+// Close flushes and stops the Writer's goroutines.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return w.err
+	}
+	var err error
+	if w.err == nil {
+		err = w.flushLocked()
+	}
+	w.closed = true
+	close(w.order)
+	close(w.jobs)
+	w.mu.Unlock()
+	w.wg.Wait()
+	if err != nil {
+		return err
+	}
+	return w.err
+}
+
+// Stats returns what the Writer has done so far.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}

@@ -1,0 +1,39 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Version is the archive format version this package reads and writes.
+const Version = 1
+
+// ErrNewerVersion is matched (errors.Is) by a VersionError.
+var ErrNewerVersion = errors.New("archive format version is newer than this mailferry reads")
+
+// ErrTruncated means a file ended before its end record: it was cut short.
+var ErrTruncated = errors.New("file ends before its end record (truncated)")
+
+// VersionError is returned for a file written by a newer format version.
+type VersionError struct {
+	What    string // the kind of file, such as "snapshot"
+	Version int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("%s has format version %d, but this mailferry reads only up to version %d: upgrade mailferry",
+		e.What, e.Version, Version)
+}
+
+// Is lets errors.Is(err, ErrNewerVersion) match.
+func (e *VersionError) Is(target error) bool { return target == ErrNewerVersion }
+
+func checkVersion(what string, v int) error {
+	switch {
+	case v > Version:
+		return &VersionError{What: what, Version: v}
+	case v < 1:
+		return fmt.Errorf("%s: invalid format version %d", what, v)
+	}
+	return nil
+}

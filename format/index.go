@@ -1,0 +1,167 @@
+package format
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ChunkLocation says where a chunk's bytes lie: in a zstd frame of a pack.
+type ChunkLocation struct {
+	ID   ID `json:"id"`
+	Pack ID `json:"pack"`
+	// FrameOffset and FrameLength locate the compressed frame in the pack file.
+	FrameOffset int64 `json:"frame_offset"`
+	FrameLength int64 `json:"frame_length"`
+	// Offset and Length locate the chunk in the frame's decompressed bytes.
+	Offset int64 `json:"offset"`
+	Length int64 `json:"length"`
+}
+
+// MessageChunks says how a message is stored: its bytes are its chunks'
+// bytes, concatenated in order.
+type MessageChunks struct {
+	ID     ID    `json:"id"`
+	Size   int64 `json:"size"`
+	Chunks []ID  `json:"chunks"`
+}
+
+// IndexHeader is the first record of an index file.
+type IndexHeader struct {
+	Version int `json:"version"`
+}
+
+// IndexRecord is a chunk location or a message's chunk list; one is set.
+type IndexRecord struct {
+	Chunk   *ChunkLocation
+	Message *MessageChunks
+}
+
+// IndexEncoder writes an index file.
+type IndexEncoder struct{ rw *recordWriter }
+
+// NewIndexEncoder starts an index file on w.
+func NewIndexEncoder(w io.Writer) (*IndexEncoder, error) {
+	rw, err := newRecordWriter(w)
+	if err != nil {
+		return nil, err
+	}
+	if err := rw.write("index", IndexHeader{Version: Version}); err != nil {
+		return nil, err
+	}
+	return &IndexEncoder{rw: rw}, nil
+}
+
+// Chunk records where a chunk is stored.
+func (e *IndexEncoder) Chunk(c ChunkLocation) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	return e.rw.write("chunk", c)
+}
+
+// Message records a message's chunk list.
+func (e *IndexEncoder) Message(m MessageChunks) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	return e.rw.write("message", m)
+}
+
+// Close writes the end record and finishes the stream.
+func (e *IndexEncoder) Close() error { return e.rw.close() }
+
+// IndexDecoder reads an index file record by record.
+type IndexDecoder struct{ rr *recordReader }
+
+// NewIndexDecoder reads the header of the index file on r, refusing a newer
+// format version with a *VersionError.
+func NewIndexDecoder(r io.Reader) (*IndexDecoder, error) {
+	rr, err := newRecordReader(r, "index")
+	if err != nil {
+		return nil, err
+	}
+	kind, raw, err := rr.next()
+	if err != nil {
+		rr.close()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("index: no header record: %w", ErrTruncated)
+		}
+		return nil, err
+	}
+	if kind != "index" {
+		rr.close()
+		return nil, fmt.Errorf("index: first record is %q, want \"index\"", kind)
+	}
+	var h IndexHeader
+	if err := json.Unmarshal(raw, &h); err != nil {
+		rr.close()
+		return nil, fmt.Errorf("index header: %w", err)
+	}
+	if err := checkVersion("index", h.Version); err != nil {
+		rr.close()
+		return nil, err
+	}
+	return &IndexDecoder{rr: rr}, nil
+}
+
+// Next returns the next record, or io.EOF after the last.
+func (d *IndexDecoder) Next() (IndexRecord, error) {
+	kind, raw, err := d.rr.next()
+	if err != nil {
+		return IndexRecord{}, err
+	}
+	switch kind {
+	case "chunk":
+		c := new(ChunkLocation)
+		if err := json.Unmarshal(raw, c); err != nil {
+			return IndexRecord{}, fmt.Errorf("index chunk record: %w", err)
+		}
+		if err := c.validate(); err != nil {
+			return IndexRecord{}, fmt.Errorf("index chunk record: %w", err)
+		}
+		return IndexRecord{Chunk: c}, nil
+	case "message":
+		m := new(MessageChunks)
+		if err := json.Unmarshal(raw, m); err != nil {
+			return IndexRecord{}, fmt.Errorf("index message record: %w", err)
+		}
+		if err := m.validate(); err != nil {
+			return IndexRecord{}, fmt.Errorf("index message record: %w", err)
+		}
+		return IndexRecord{Message: m}, nil
+	}
+	return IndexRecord{}, fmt.Errorf("index: unknown record kind %q", kind)
+}
+
+// Close releases the decoder.
+func (d *IndexDecoder) Close() { d.rr.close() }
+
+// MaxFrameSize bounds a frame's decompressed size; readers refuse larger.
+const MaxFrameSize = 64 << 20
+
+func (c *ChunkLocation) validate() error {
+	switch {
+	case c.ID.IsZero() || c.Pack.IsZero():
+		return errors.New("chunk location lacks an id or pack")
+	case c.FrameOffset < 0 || c.FrameLength <= 0 || c.FrameLength > 2*MaxFrameSize:
+		return fmt.Errorf("chunk %s: bad frame %d+%d", c.ID.Short(), c.FrameOffset, c.FrameLength)
+	case c.Offset < 0 || c.Length < 0 || c.Offset+c.Length > MaxFrameSize:
+		return fmt.Errorf("chunk %s: bad range %d+%d", c.ID.Short(), c.Offset, c.Length)
+	}
+	return nil
+}
+
+func (m *MessageChunks) validate() error {
+	if m.ID.IsZero() {
+		return errors.New("message entry has no id")
+	}
+	if m.Size < 0 {
+		return fmt.Errorf("message %s: negative size", m.ID.Short())
+	}
+	if len(m.Chunks) == 0 && m.Size > 0 {
+		return fmt.Errorf("message %s: no chunks for %d bytes", m.ID.Short(), m.Size)
+	}
+	return nil
+}

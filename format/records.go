@@ -1,0 +1,126 @@
+package format
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Record files (snapshots and indexes) are a zstd stream of JSON lines. Each
+// line is an object with a single key naming the record's kind; the first is
+// the file's header, the last is {"end":{"records":N}}.
+
+// maxRecordLine bounds one line, so a damaged file cannot make a reader
+// allocate without limit. An index record of a 1 GiB message fits easily.
+const maxRecordLine = 16 << 20
+
+// maxDecoderMemory bounds what a damaged or hostile zstd header can make the
+// decoder allocate.
+const maxDecoderMemory = 64 << 20
+
+type endRecord struct {
+	Records int `json:"records"`
+}
+
+// recordWriter writes JSON lines into a zstd stream.
+type recordWriter struct {
+	zw  *zstd.Encoder
+	bw  *bufio.Writer
+	enc *json.Encoder
+	n   int
+}
+
+func newRecordWriter(w io.Writer) (*recordWriter, error) {
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(zw, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &recordWriter{zw: zw, bw: bw, enc: enc}, nil
+}
+
+// write encodes one record as {"kind":v} on a line of its own.
+func (w *recordWriter) write(kind string, v any) error {
+	w.n++
+	return w.enc.Encode(map[string]any{kind: v})
+}
+
+func (w *recordWriter) close() error {
+	if err := w.write("end", endRecord{Records: w.n}); err != nil {
+		return err
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	return w.zw.Close()
+}
+
+// recordReader reads the lines of a record file one at a time.
+type recordReader struct {
+	zr   *zstd.Decoder
+	sc   *bufio.Scanner
+	what string
+	n    int
+	done bool
+}
+
+func newRecordReader(r io.Reader, what string) (*recordReader, error) {
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxDecoderMemory))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 0, 64<<10), maxRecordLine)
+	return &recordReader{zr: zr, sc: sc, what: what}, nil
+}
+
+// next returns the next record's kind and raw value. After the end record it
+// returns io.EOF; a stream that stops before it gives ErrTruncated.
+func (r *recordReader) next() (string, json.RawMessage, error) {
+	if r.done {
+		return "", nil, io.EOF
+	}
+	if !r.sc.Scan() {
+		err := r.sc.Err()
+		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = ErrTruncated
+		}
+		return "", nil, fmt.Errorf("%s after %d records: %w", r.what, r.n, err)
+	}
+	line := r.sc.Bytes()
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal(line, &rec); err != nil {
+		return "", nil, fmt.Errorf("%s record %d: %w", r.what, r.n+1, err)
+	}
+	if len(rec) != 1 {
+		return "", nil, fmt.Errorf("%s record %d: want one key, have %d", r.what, r.n+1, len(rec))
+	}
+	for kind, raw := range rec {
+		if kind == "end" {
+			var e endRecord
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return "", nil, fmt.Errorf("%s end record: %w", r.what, err)
+			}
+			if e.Records != r.n {
+				return "", nil, fmt.Errorf("%s: end record counts %d records, file has %d", r.what, e.Records, r.n)
+			}
+			r.done = true
+			// Nothing may follow the end record.
+			if r.sc.Scan() || r.sc.Err() != nil {
+				return "", nil, fmt.Errorf("%s: data after the end record", r.what)
+			}
+			return "", nil, io.EOF
+		}
+		r.n++
+		return kind, raw, nil
+	}
+	panic("unreachable")
+}
+
+func (r *recordReader) close() { r.zr.Close() }

@@ -1,0 +1,193 @@
+package format
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// SnapshotEncoder writes a snapshot file: the header, then each folder before
+// the messages it holds, then the end record on Close.
+type SnapshotEncoder struct {
+	rw      *recordWriter
+	folders map[string]bool
+}
+
+// NewSnapshotEncoder starts a snapshot file on w with header h.
+func NewSnapshotEncoder(w io.Writer, h Snapshot) (*SnapshotEncoder, error) {
+	if err := h.validate(); err != nil {
+		return nil, err
+	}
+	h.Version = Version
+	rw, err := newRecordWriter(w)
+	if err != nil {
+		return nil, err
+	}
+	if err := rw.write("snapshot", h); err != nil {
+		return nil, err
+	}
+	return &SnapshotEncoder{rw: rw, folders: map[string]bool{}}, nil
+}
+
+// Folder records a folder. It must come before that folder's messages.
+func (e *SnapshotEncoder) Folder(f Folder) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if e.folders[f.Name] {
+		return fmt.Errorf("folder %q recorded twice", f.Name)
+	}
+	e.folders[f.Name] = true
+	return e.rw.write("folder", f)
+}
+
+// Message records a message of a folder already recorded.
+func (e *SnapshotEncoder) Message(m Message) error {
+	if !e.folders[m.Folder] {
+		return fmt.Errorf("message uid %d: folder %q not recorded before it", m.UID, m.Folder)
+	}
+	if err := m.validate(); err != nil {
+		return err
+	}
+	return e.rw.write("message", m)
+}
+
+// Close writes the end record and finishes the zstd stream. It does not
+// close the underlying writer.
+func (e *SnapshotEncoder) Close() error { return e.rw.close() }
+
+// SnapshotDecoder reads a snapshot file record by record, so that a snapshot
+// of any size is read in bounded memory.
+type SnapshotDecoder struct {
+	rr      *recordReader
+	header  Snapshot
+	folders map[string]bool
+}
+
+// SnapshotRecord is a folder or a message; exactly one field is set.
+type SnapshotRecord struct {
+	Folder  *Folder
+	Message *Message
+}
+
+// NewSnapshotDecoder reads the header of the snapshot file on r. It refuses a
+// file of a newer format version with a *VersionError.
+func NewSnapshotDecoder(r io.Reader) (*SnapshotDecoder, error) {
+	rr, err := newRecordReader(r, "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	kind, raw, err := rr.next()
+	if err != nil {
+		rr.close()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("snapshot: no header record: %w", ErrTruncated)
+		}
+		return nil, err
+	}
+	if kind != "snapshot" {
+		rr.close()
+		return nil, fmt.Errorf("snapshot: first record is %q, want \"snapshot\"", kind)
+	}
+	d := &SnapshotDecoder{rr: rr, folders: map[string]bool{}}
+	if err := json.Unmarshal(raw, &d.header); err != nil {
+		rr.close()
+		return nil, fmt.Errorf("snapshot header: %w", err)
+	}
+	if err := checkVersion("snapshot", d.header.Version); err != nil {
+		rr.close()
+		return nil, err
+	}
+	if err := d.header.validate(); err != nil {
+		rr.close()
+		return nil, fmt.Errorf("snapshot header: %w", err)
+	}
+	return d, nil
+}
+
+// Header returns the snapshot's header record.
+func (d *SnapshotDecoder) Header() Snapshot { return d.header }
+
+// Next returns the next folder or message, or io.EOF after the last one.
+func (d *SnapshotDecoder) Next() (SnapshotRecord, error) {
+	kind, raw, err := d.rr.next()
+	if err != nil {
+		return SnapshotRecord{}, err
+	}
+	switch kind {
+	case "folder":
+		f := new(Folder)
+		if err := json.Unmarshal(raw, f); err != nil {
+			return SnapshotRecord{}, fmt.Errorf("snapshot folder record: %w", err)
+		}
+		if err := f.validate(); err != nil {
+			return SnapshotRecord{}, fmt.Errorf("snapshot folder record: %w", err)
+		}
+		if d.folders[f.Name] {
+			return SnapshotRecord{}, fmt.Errorf("snapshot: folder %q recorded twice", f.Name)
+		}
+		d.folders[f.Name] = true
+		return SnapshotRecord{Folder: f}, nil
+	case "message":
+		m := new(Message)
+		if err := json.Unmarshal(raw, m); err != nil {
+			return SnapshotRecord{}, fmt.Errorf("snapshot message record: %w", err)
+		}
+		if !d.folders[m.Folder] {
+			return SnapshotRecord{}, fmt.Errorf("snapshot: message uid %d names folder %q before its folder record", m.UID, m.Folder)
+		}
+		if err := m.validate(); err != nil {
+			return SnapshotRecord{}, fmt.Errorf("snapshot message record: %w", err)
+		}
+		return SnapshotRecord{Message: m}, nil
+	}
+	return SnapshotRecord{}, fmt.Errorf("snapshot: unknown record kind %q", kind)
+}
+
+// Close releases the decoder; it does not close the underlying reader.
+func (d *SnapshotDecoder) Close() { d.rr.close() }
+
+func (h *Snapshot) validate() error {
+	if h.Account == "" {
+		return errors.New("snapshot has no account")
+	}
+	switch h.Source.Kind {
+	case SourceIMAP, SourcePOP3, SourceMaildir, SourceMbox:
+	default:
+		return fmt.Errorf("snapshot source kind %q unknown", h.Source.Kind)
+	}
+	return nil
+}
+
+func (f *Folder) validate() error {
+	if f.Name == "" {
+		return errors.New("folder has no name")
+	}
+	if len(f.Delimiter) > 1 {
+		return fmt.Errorf("folder %q: delimiter %q is longer than one character", f.Name, f.Delimiter)
+	}
+	return nil
+}
+
+func (m *Message) validate() error {
+	if m.ID.IsZero() {
+		return fmt.Errorf("message uid %d in %q has no id", m.UID, m.Folder)
+	}
+	if m.Size < 0 {
+		return fmt.Errorf("message %s: negative size %d", m.ID.Short(), m.Size)
+	}
+	if m.InternalDate.IsZero() {
+		return fmt.Errorf("message %s in %q has no internal date", m.ID.Short(), m.Folder)
+	}
+	return nil
+}
+
+// SameDate reports whether two internal dates are the same instant with the
+// same zone offset, which is what an IMAP INTERNALDATE round trip keeps.
+func SameDate(a, b time.Time) bool {
+	_, oa := a.Zone()
+	_, ob := b.Zone()
+	return a.Equal(b) && oa == ob
+}
