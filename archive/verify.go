@@ -1,0 +1,347 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/format"
+)
+
+// VerifyReport is what Verify found. Problems name every damaged or missing
+// piece; Notes are harmless findings such as files a crash left in tmp/.
+type VerifyReport struct {
+	Packs, IndexFiles, Snapshots int
+	Chunks, Messages, Records    int
+	Problems                     []string
+	Notes                        []string
+}
+
+// OK reports whether the archive is intact.
+func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+func (r *VerifyReport) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Verify re-reads every file of the archive: each file's SHA-256 against its
+// name, every frame of every pack, every chunk and message against its hash,
+// and every snapshot record against the index. It returns an error only when
+// it cannot run at all; damage goes into the report.
+func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
+	rep := &VerifyReport{}
+	idx := newIndex()
+
+	// Index files first: they say what the packs must hold.
+	indexIDs, strays, err := a.listFiles(dirIndex)
+	if err != nil {
+		return nil, err
+	}
+	a.noteStrays(rep, strays)
+	for _, id := range indexIDs {
+		rep.IndexFiles++
+		rel := filepath.Join(dirIndex, id.String())
+		if err := a.checkFileHash(dirIndex, id); err != nil {
+			rep.problem("%s: %v", rel, err)
+			continue
+		}
+		if err := a.loadIndexFile(idx, id); err != nil {
+			rep.problem("%s: %v", rel, err)
+		}
+	}
+	rep.Chunks = len(idx.chunks)
+	rep.Messages = len(idx.messages)
+
+	// Packs: each frame decompressed, each chunk the index places there checked.
+	byPack := map[format.ID][]format.ChunkLocation{}
+	for cid := range idx.chunks {
+		loc, _ := idx.chunk(cid)
+		byPack[loc.Pack] = append(byPack[loc.Pack], loc)
+	}
+	packIDs, strays, err := a.listFiles(dirPacks)
+	if err != nil {
+		return nil, err
+	}
+	a.noteStrays(rep, strays)
+	badChunks := map[format.ID]bool{}
+	present := map[format.ID]bool{}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(2*format.MaxFrameSize))
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	for _, id := range packIDs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rep.Packs++
+		present[id] = true
+		locs := byPack[id]
+		if len(locs) == 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: no index names it (a writer stopped before indexing it); harmless", packRel(id)))
+		}
+		for _, bad := range a.verifyPack(dec, id, locs, rep) {
+			badChunks[bad] = true
+		}
+	}
+	for pack, locs := range byPack {
+		if !present[pack] {
+			rep.problem("%s: missing, yet the index places %d chunks in it", packRel(pack), len(locs))
+			for _, l := range locs {
+				badChunks[l.ID] = true
+			}
+		}
+	}
+
+	// Messages: every chunk present, and their concatenation hashes to the id.
+	r, err := a.NewReader(idx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	badMsgs := map[format.ID]string{}
+	msgIDs := make([]format.ID, 0, len(idx.messages))
+	for id := range idx.messages {
+		msgIDs = append(msgIDs, id)
+	}
+	sort.Slice(msgIDs, func(i, j int) bool { return msgIDs[i].String() < msgIDs[j].String() })
+	for _, id := range msgIDs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if why := checkMessage(r, idx, id, badChunks); why != "" {
+			badMsgs[id] = why
+			rep.problem("message %s: %s", id, why)
+		}
+	}
+
+	// Snapshots: every record's message present and of the recorded size.
+	snapIDs, strays, err := a.listFiles(dirSnapshots)
+	if err != nil {
+		return nil, err
+	}
+	a.noteStrays(rep, strays)
+	snapSet := map[format.ID]bool{}
+	for _, id := range snapIDs {
+		snapSet[id] = true
+	}
+	for _, id := range snapIDs {
+		rep.Snapshots++
+		a.verifySnapshot(id, idx, badMsgs, snapSet, rep)
+	}
+
+	if tmp, err := os.ReadDir(filepath.Join(a.dir, dirTmp)); err == nil && len(tmp) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s/ holds %d unfinished files left by interrupted writers; harmless, never read", dirTmp, len(tmp)))
+	}
+	return rep, nil
+}
+
+func packRel(id format.ID) string {
+	s := id.String()
+	return filepath.Join(dirPacks, s[:2], s)
+}
+
+func (a *Archive) noteStrays(rep *VerifyReport, strays []string) {
+	for _, s := range strays {
+		rel, _ := filepath.Rel(a.dir, s)
+		rep.problem("%s: not an archive file name (a file that does not belong, or a renamed one)", rel)
+	}
+}
+
+// checkFileHash re-hashes a whole file against the id that names it.
+func (a *Archive) checkFileHash(kind string, id format.ID) error {
+	f, err := a.openFile(kind, id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	var got format.ID
+	copy(got[:], h.Sum(nil))
+	if got != id {
+		return fmt.Errorf("content hashes to %s: file damaged or truncated", got.Short())
+	}
+	return nil
+}
+
+// verifyPack checks one pack and returns the chunks found damaged.
+func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.ChunkLocation, rep *VerifyReport) []format.ID {
+	rel := packRel(id)
+	bad := func() []format.ID {
+		out := make([]format.ID, len(locs))
+		for i, l := range locs {
+			out[i] = l.ID
+		}
+		return out
+	}
+	if err := a.checkFileHash(dirPacks, id); err != nil {
+		rep.problem("%s: %v", rel, err)
+	}
+	f, err := a.openFile(dirPacks, id)
+	if err != nil {
+		rep.problem("%s: %v", rel, err)
+		return bad()
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		rep.problem("%s: %v", rel, err)
+		return bad()
+	}
+	frames, err := readSeekTable(f, st.Size())
+	if err != nil {
+		rep.problem("%s: %v", rel, err)
+	}
+	// Decompress each frame the seek table lists and check the chunks in it.
+	inFrame := map[int64][]format.ChunkLocation{}
+	for _, l := range locs {
+		inFrame[l.FrameOffset] = append(inFrame[l.FrameOffset], l)
+	}
+	var damaged []format.ID
+	checked := map[int64]bool{}
+	for _, fr := range frames {
+		ls := inFrame[fr.off]
+		checked[fr.off] = true
+		buf := make([]byte, fr.clen)
+		if _, err := f.ReadAt(buf, fr.off); err != nil {
+			rep.problem("%s: frame at %d: %v", rel, fr.off, err)
+			damaged = append(damaged, ids(ls)...)
+			continue
+		}
+		data, err := dec.DecodeAll(buf, nil)
+		if err != nil || int64(len(data)) != fr.dlen {
+			rep.problem("%s: frame at %d does not decompress to its %d bytes: %v", rel, fr.off, fr.dlen, err)
+			damaged = append(damaged, ids(ls)...)
+			continue
+		}
+		for _, l := range ls {
+			if l.FrameLength != fr.clen || l.Offset+l.Length > int64(len(data)) || format.Sum(data[l.Offset:l.Offset+l.Length]) != l.ID {
+				rep.problem("%s: chunk %s damaged", rel, l.ID)
+				damaged = append(damaged, l.ID)
+			}
+		}
+	}
+	for off, ls := range inFrame {
+		if !checked[off] {
+			rep.problem("%s: the index places %d chunks in a frame at %d that the pack does not have", rel, len(ls), off)
+			damaged = append(damaged, ids(ls)...)
+		}
+	}
+	return damaged
+}
+
+func ids(locs []format.ChunkLocation) []format.ID {
+	out := make([]format.ID, len(locs))
+	for i, l := range locs {
+		out[i] = l.ID
+	}
+	return out
+}
+
+type frameSpan struct{ off, clen, dlen int64 }
+
+// readSeekTable reads the pack's seek table and turns it into frame offsets.
+func readSeekTable(f *os.File, size int64) ([]frameSpan, error) {
+	if size < format.SeekFooterSize {
+		return nil, fmt.Errorf("%d bytes: too short for a pack (truncated)", size)
+	}
+	footer := make([]byte, format.SeekFooterSize)
+	if _, err := f.ReadAt(footer, size-format.SeekFooterSize); err != nil {
+		return nil, err
+	}
+	n, err := format.SeekTableSize(footer)
+	if err != nil {
+		return nil, err
+	}
+	if n > size || n > 1<<30 {
+		return nil, fmt.Errorf("seek table of %d bytes does not fit in a %d-byte pack (truncated)", n, size)
+	}
+	tab := make([]byte, n)
+	if _, err := f.ReadAt(tab, size-n); err != nil {
+		return nil, err
+	}
+	entries, err := format.DecodeSeekTable(tab)
+	if err != nil {
+		return nil, err
+	}
+	var out []frameSpan
+	var off int64
+	for _, e := range entries {
+		out = append(out, frameSpan{off: off, clen: int64(e.CompressedSize), dlen: int64(e.DecompressedSize)})
+		off += int64(e.CompressedSize)
+	}
+	if off != size-n {
+		return out, fmt.Errorf("seek table lists %d bytes of frames, pack has %d", off, size-n)
+	}
+	return out, nil
+}
+
+// checkMessage returns why a message is damaged, or "" if it is intact.
+func checkMessage(r *Reader, idx *Index, id format.ID, badChunks map[format.ID]bool) string {
+	m, _ := idx.message(id)
+	for _, c := range m.chunks {
+		if !idx.hasChunk(c) {
+			return fmt.Sprintf("chunk %s is in no index", c)
+		}
+		if badChunks[c] {
+			return fmt.Sprintf("chunk %s is damaged or missing", c)
+		}
+	}
+	rc, _, err := r.Open(id)
+	if err != nil {
+		return err.Error()
+	}
+	defer rc.Close()
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID]string, all map[format.ID]bool, rep *VerifyReport) {
+	rel := filepath.Join(dirSnapshots, id.String())
+	if err := a.checkFileHash(dirSnapshots, id); err != nil {
+		rep.problem("%s: %v", rel, err)
+		return
+	}
+	h, err := a.snapshotHeader(id)
+	if err != nil {
+		rep.problem("%s: %v", rel, err)
+		return
+	}
+	if h.Parent != nil && !all[*h.Parent] {
+		rep.problem("%s: its parent snapshot %s (account %s) is missing", rel, h.Parent, h.Account)
+	}
+	err = a.ReadSnapshot(id, func(rec format.SnapshotRecord) error {
+		m := rec.Message
+		if m == nil {
+			return nil
+		}
+		rep.Records++
+		where := fmt.Sprintf("%s: account %s, folder %q, uid %d (message %s)", rel, h.Account, m.Folder, m.UID, m.ID)
+		if m.UIDL != "" {
+			where = fmt.Sprintf("%s: account %s, folder %q, uidl %q (message %s)", rel, h.Account, m.Folder, m.UIDL, m.ID)
+		}
+		size, ok := idx.MessageSize(m.ID)
+		switch {
+		case !ok:
+			rep.problem("%s: not in any index", where)
+		case size != m.Size:
+			rep.problem("%s: record says %d bytes, index %d", where, m.Size, size)
+		case badMsgs[m.ID] != "":
+			rep.problem("%s: damaged", where)
+		}
+		return nil
+	})
+	if err != nil {
+		rep.problem("%s: %v", rel, err)
+	}
+}
