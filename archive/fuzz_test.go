@@ -1,0 +1,40 @@
+package archive
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/format"
+)
+
+// FuzzPackFile feeds arbitrary bytes to the pack reader verify uses: it must
+// report problems, never panic or allocate without bound.
+func FuzzPackFile(f *testing.F) {
+	enc, _ := zstd.NewWriter(nil)
+	frame := enc.EncodeAll([]byte("chunk one chunk two"), nil)
+	good := format.AppendSeekTable(append([]byte(nil), frame...), []format.SeekEntry{{CompressedSize: uint32(len(frame)), DecompressedSize: 19}})
+	f.Add(good)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := OpenOrCreate(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := format.Sum(b)
+		p := filePath(a.dir, dirPacks, id)
+		os.MkdirAll(p[:len(p)-65], 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(2*format.MaxFrameSize))
+		defer dec.Close()
+		loc := format.ChunkLocation{ID: format.Sum([]byte("chunk one")), Pack: id, FrameLength: int64(len(frame)), Length: 9}
+		rep := &VerifyReport{}
+		bad := a.verifyPack(dec, id, []format.ChunkLocation{loc}, rep)
+		if bytes.Equal(b, good) != (len(bad) == 0 && rep.OK()) {
+			t.Fatalf("pack judged wrongly: %v", rep.Problems)
+		}
+	})
+}

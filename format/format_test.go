@@ -1,0 +1,146 @@
+package format
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	zone := time.FixedZone("", 5*3600+1800)
+	h := Snapshot{Account: "a@b", Source: Source{Kind: SourceIMAP, Endpoint: "imap://a@b:143"}, Run: "r", Started: time.Unix(100, 0).In(zone), Complete: true}
+	enc, err := NewSnapshotEncoder(&b, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders := []Folder{
+		{Name: "INBOX", Delimiter: "/", Subscribed: true, UIDValidity: 7, UIDNext: 9, PermanentFlags: []string{`\*`}},
+		{Name: "Öffentliche Ordner/Q&A ", Delimiter: "/", Attributes: []string{`\Noselect`}},
+	}
+	msgs := []Message{
+		{Folder: "INBOX", UID: 3, ID: Sum([]byte("m")), Size: 1, Flags: NormalizeFlags([]string{`\SEEN`, "Custom", `\Recent`}), InternalDate: time.Date(2001, 2, 3, 4, 5, 6, 0, zone)},
+		{Folder: "INBOX", UIDL: "u-1", ID: Sum([]byte("m")), Size: 1, InternalDate: time.Unix(5, 0).UTC(), DateSource: DateFromReceived},
+	}
+	for _, f := range folders {
+		if err := enc.Folder(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range msgs {
+		if err := enc.Message(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Message(Message{Folder: "Nope", ID: Sum(nil), InternalDate: time.Unix(1, 0)}); err == nil {
+		t.Error("message of an unrecorded folder accepted")
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := NewSnapshotDecoder(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	if got := dec.Header(); got.Account != h.Account || got.Version != Version || !SameDate(got.Started, h.Started) {
+		t.Errorf("header %+v", got)
+	}
+	var gotF []Folder
+	var gotM []Message
+	for {
+		rec, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Folder != nil {
+			gotF = append(gotF, *rec.Folder)
+		} else {
+			gotM = append(gotM, *rec.Message)
+		}
+	}
+	if len(gotF) != 2 || gotF[1].Name != folders[1].Name || !gotF[1].HasAttribute(`\noselect`) || gotF[0].UIDNext != 9 {
+		t.Errorf("folders %+v", gotF)
+	}
+	if len(gotM) != 2 || !SameDate(gotM[0].InternalDate, msgs[0].InternalDate) || strings.Join(gotM[0].Flags, " ") != `Custom \Seen` || gotM[1].UIDL != "u-1" {
+		t.Errorf("messages %+v", gotM)
+	}
+}
+
+// A file of a newer version is refused with an error that says so.
+func TestNewerVersionRefused(t *testing.T) {
+	var raw bytes.Buffer
+	zw, _ := zstd.NewWriter(&raw)
+	io.WriteString(zw, `{"snapshot":{"version":2,"account":"a","source":{"kind":"imap"}}}`+"\n"+`{"end":{"records":1}}`+"\n")
+	zw.Close()
+	_, err := NewSnapshotDecoder(&raw)
+	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "version 2") {
+		t.Errorf("snapshot v2: %v", err)
+	}
+	_, err = DecodeConfig([]byte(`{"format":"mailferry-archive","version":9,"id":"x"}`))
+	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("config v9: %v", err)
+	}
+}
+
+func TestTruncatedRecordFile(t *testing.T) {
+	var b bytes.Buffer
+	enc, _ := NewIndexEncoder(&b)
+	for i := range 100 {
+		enc.Message(MessageChunks{ID: Sum([]byte{byte(i)}), Size: 1, Chunks: []ID{Sum([]byte{byte(i)})}})
+	}
+	enc.Close()
+	full := b.Bytes()
+	for _, cut := range []int{len(full) - 1, len(full) / 2, 10} {
+		dec, err := NewIndexDecoder(bytes.NewReader(full[:cut]))
+		if err != nil {
+			continue
+		}
+		for {
+			_, err = dec.Next()
+			if err != nil {
+				break
+			}
+		}
+		if err == io.EOF {
+			t.Errorf("cut at %d of %d: read to a clean end", cut, len(full))
+		}
+	}
+}
+
+func TestNormalizeFlags(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`\seen \SEEN \Recent $Junk`, `$Junk \Seen`},
+		{`\Flagged \answered \DRAFT \deleted`, `\Answered \Deleted \Draft \Flagged`},
+		{`Work work`, `Work work`},
+		{``, ``},
+	}
+	for _, c := range cases {
+		got := strings.Join(NormalizeFlags(strings.Fields(c.in)), " ")
+		if got != c.want {
+			t.Errorf("NormalizeFlags(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestSeekTableRoundTrip(t *testing.T) {
+	entries := []SeekEntry{{100, 2000}, {1, 1}, {65536, 1 << 21}}
+	b := AppendSeekTable([]byte("frames"), entries)
+	tab := b[6:]
+	n, err := SeekTableSize(tab[len(tab)-SeekFooterSize:])
+	if err != nil || n != int64(len(tab)) {
+		t.Fatal(n, err)
+	}
+	got, err := DecodeSeekTable(tab)
+	if err != nil || len(got) != 3 || got[2] != entries[2] {
+		t.Fatal(got, err)
+	}
+}

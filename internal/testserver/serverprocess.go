@@ -1,0 +1,66 @@
+package testserver
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// stopTimeout is how long a server gets to exit after SIGTERM before it is
+// killed.
+const stopTimeout = 10 * time.Second
+
+// serverProcess is a server running in the foreground as our child.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has been waited for
+	err    error         // the exit status; read only after exited is closed
+}
+
+// startProcess starts bin with its standard output and error appended to
+// logFile, so that messages printed before the server opens its own log
+// end up in the same place.
+func startProcess(bin string, args []string, logFile string) (*serverProcess, error) {
+	log, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open server log: %w", err)
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = log
+	cmd.Stderr = log
+	cmd.SysProcAttr = serverProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	p := &serverProcess{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// stop ends the process. It reports an error if the process had already
+// died, since a server exiting in the middle of a test is a finding of its
+// own.
+func (p *serverProcess) stop() error {
+	select {
+	case <-p.exited:
+		return fmt.Errorf("server exited before it was stopped: %v", p.err)
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signal server: %w", err)
+	}
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(stopTimeout):
+		p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("server ignored SIGTERM for %v and was killed", stopTimeout)
+	}
+}
