@@ -113,20 +113,32 @@ func (w *Writer) Put(r io.Reader) (format.ID, int64, error) {
 	h := sha256.New()
 	var chunks []format.ID
 	var size int64
+	var writeErr error
 	err := sp.split(r, func(b []byte) error {
 		h.Write(b)
 		size += int64(len(b))
 		id := format.Sum(b)
 		chunks = append(chunks, id)
-		return w.addChunk(id, b)
+		writeErr = w.addChunk(id, b)
+		return writeErr
 	})
+	if err != nil && err == writeErr {
+		return format.ID{}, 0, err
+	}
 	if err != nil {
-		return format.ID{}, 0, fmt.Errorf("store message: %w", err)
+		return format.ID{}, 0, &SourceError{Err: err}
 	}
 	var id format.ID
 	copy(id[:], h.Sum(nil))
 	return id, size, w.addMessage(id, size, chunks)
 }
+
+// SourceError is an error reading the message handed to Put: the source's
+// fault, not the archive's, so the Writer stays usable.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return "read message: " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
 
 // Has reports whether the message is stored or put through this Writer.
 func (w *Writer) Has(id format.ID) bool {

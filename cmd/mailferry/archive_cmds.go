@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+	"github.com/urfave/cli/v2"
+)
+
+func formatVersion() int { return format.Version }
+
+var (
+	accountFlag  = &cli.StringFlag{Name: "account", Usage: "the account to use, as `NAME` (USER@HOST or a path); needed when the archive holds several"}
+	snapshotFlag = &cli.StringFlag{Name: "snapshot", Usage: "a snapshot `ID` or unique prefix of one (default: the account's latest)"}
+)
+
+func archiveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "archive",
+		Usage: "inspect, check and extract an archive",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "info",
+				Usage:     "accounts, snapshots, messages, and what deduplication and compression saved",
+				ArgsUsage: "DIR",
+				Action:    archiveInfo,
+			},
+			{
+				Name:      "ls",
+				Usage:     "list the messages of a snapshot, one a line",
+				ArgsUsage: "DIR",
+				Flags: []cli.Flag{accountFlag, snapshotFlag,
+					&cli.BoolFlag{Name: "json", Usage: "one JSON object a line: account, snapshot, folder, uid, id, size, flags, internal_date"},
+				},
+				Action: archiveLs,
+			},
+			{
+				Name:      "cat",
+				Usage:     "write a message's exact bytes to stdout",
+				ArgsUsage: "DIR ID",
+				Action:    archiveCat,
+			},
+			{
+				Name:      "verify",
+				Usage:     "re-hash every file, chunk and message; exit 0 only if the archive is intact",
+				ArgsUsage: "DIR",
+				Action:    archiveVerify,
+			},
+			extractCommand(),
+		},
+	}
+}
+
+// openArchiveArg opens the archive named by the first argument.
+func openArchiveArg(c *cli.Context, want int) (*archive.Archive, error) {
+	if c.NArg() != want {
+		return nil, cli.Exit(fmt.Sprintf("usage: mailferry archive %s %s", c.Command.Name, c.Command.ArgsUsage), 2)
+	}
+	return archive.Open(c.Args().First())
+}
+
+func archiveInfo(c *cli.Context) error {
+	a, err := openArchiveArg(c, 1)
+	if err != nil {
+		return err
+	}
+	info, err := a.Info()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "archive\t%s (format %d, id %s)\n", a.Dir(), a.Config().Version, a.Config().ID)
+	fmt.Fprintf(w, "accounts\t%d\n", len(info.Accounts))
+	for _, ac := range info.Accounts {
+		fmt.Fprintf(w, "  %s\t%d snapshots; latest %s of %s: %d folders, %d messages, %s\n", ac.Name, ac.Snapshots,
+			ac.Latest.ID.Short(), ac.Latest.Started.Format(time.RFC3339), ac.Folders, ac.Messages, bytesHuman(ac.Bytes))
+	}
+	fmt.Fprintf(w, "snapshots\t%d files (checkpoints included)\n", info.Snapshots)
+	fmt.Fprintf(w, "messages\t%d in the latest snapshots, %d distinct\n", info.Messages, info.UniqueMessages)
+	fmt.Fprintf(w, "raw bytes\t%s (%d) in the latest snapshots\n", bytesHuman(info.Bytes), info.Bytes)
+	fmt.Fprintf(w, "distinct chunks\t%d, %s (%d)\n", info.Chunks, bytesHuman(info.ChunkBytes), info.ChunkBytes)
+	fmt.Fprintf(w, "stored bytes\t%s (%d): packs %s, index %s, snapshots %s\n", bytesHuman(info.StoredBytes()), info.StoredBytes(),
+		bytesHuman(info.PackBytes), bytesHuman(info.IndexBytes), bytesHuman(info.SnapshotBytes))
+	fmt.Fprintf(w, "dedup ratio\t%.2f (raw bytes / distinct chunk bytes)\n", info.DedupRatio())
+	fmt.Fprintf(w, "compression ratio\t%.2f (distinct chunk bytes / pack bytes)\n", info.CompressionRatio())
+	fmt.Fprintf(w, "overall ratio\t%.2f (raw bytes / stored bytes)\n", info.TotalRatio())
+	w.Flush()
+	if len(info.Problems) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "%d files could not be read (run mailferry archive verify):\n  %s\n", len(info.Problems), strings.Join(info.Problems, "\n  "))
+		return cli.Exit("", 1)
+	}
+	return nil
+}
+
+// lsRecord is one line of `archive ls --json`.
+type lsRecord struct {
+	Account      string    `json:"account"`
+	Snapshot     string    `json:"snapshot"`
+	Folder       string    `json:"folder"`
+	UID          uint32    `json:"uid"`
+	UIDL         string    `json:"uidl,omitempty"`
+	ID           format.ID `json:"id"`
+	Size         int64     `json:"size"`
+	Flags        []string  `json:"flags"`
+	InternalDate string    `json:"internal_date"`
+}
+
+func selectSnapshot(c *cli.Context, a *archive.Archive) (archive.SnapshotInfo, error) {
+	snaps, problems, err := a.Snapshots()
+	if err != nil {
+		return archive.SnapshotInfo{}, err
+	}
+	s, err := archive.SelectSnapshot(snaps, c.String("account"), c.String("snapshot"))
+	if err != nil && len(problems) > 0 {
+		err = fmt.Errorf("%w (%d snapshot files could not be read: %v)", err, len(problems), problems[0])
+	}
+	return s, err
+}
+
+func archiveLs(c *cli.Context) error {
+	a, err := openArchiveArg(c, 1)
+	if err != nil {
+		return err
+	}
+	snap, err := selectSnapshot(c, a)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(c.App.Writer)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	asJSON := c.Bool("json")
+	return a.ReadSnapshot(snap.ID, func(rec format.SnapshotRecord) error {
+		m := rec.Message
+		if m == nil {
+			return nil
+		}
+		flags := []string(m.Flags)
+		if flags == nil {
+			flags = []string{}
+		}
+		date := m.InternalDate.Format(time.RFC3339)
+		if asJSON {
+			return enc.Encode(lsRecord{Account: snap.Account, Snapshot: snap.ID.String(), Folder: m.Folder, UID: m.UID, UIDL: m.UIDL,
+				ID: m.ID, Size: m.Size, Flags: flags, InternalDate: date})
+		}
+		_, err := fmt.Fprintf(out, "%s\t%d\t%s\t%d\t%s\t%s\n", m.Folder, m.UID, m.ID, m.Size, date, strings.Join(flags, " "))
+		return err
+	})
+}
+
+func archiveCat(c *cli.Context) error {
+	a, err := openArchiveArg(c, 2)
+	if err != nil {
+		return err
+	}
+	id, err := format.ParseID(c.Args().Get(1))
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	idx, _, err := a.Index()
+	if err != nil {
+		return err
+	}
+	r, err := a.NewReader(idx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	rc, _, err := r.Open(id)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(c.App.Writer, rc)
+	return err
+}
+
+func archiveVerify(c *cli.Context) error {
+	a, err := openArchiveArg(c, 1)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Verify(c.Context)
+	if err != nil {
+		return err
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(c.App.ErrWriter, "note:", n)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(c.App.Writer, "DAMAGED:", p)
+	}
+	fmt.Fprintf(c.App.Writer, "checked %d packs, %d index files, %d snapshots: %d chunks, %d messages, %d message records\n",
+		rep.Packs, rep.IndexFiles, rep.Snapshots, rep.Chunks, rep.Messages, rep.Records)
+	if !rep.OK() {
+		return cli.Exit(fmt.Sprintf("archive %s is damaged: %d problems", a.Dir(), len(rep.Problems)), 1)
+	}
+	fmt.Fprintln(c.App.Writer, "archive intact")
+	return nil
+}
+
+var errUsage = errors.New("usage")
+
+var _ = os.Stdout

@@ -1,0 +1,50 @@
+// Command mailferry moves mailboxes between mail servers in two offline
+// phases: export into an archive, import from it. This package only wires
+// command-line flags to the export, archive and importer packages.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "mailferry:", err)
+		if ec, ok := err.(cli.ExitCoder); ok {
+			os.Exit(ec.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "mailferry",
+		Usage: "move mailboxes between mail servers through a verified archive",
+		Description: "mailferry export reads mailboxes (IMAP, POP3, Maildir, mbox) into a compressed,\n" +
+			"content-addressed archive that keeps every message byte for byte with its flags and\n" +
+			"dates; mailferry import replays an archive into an IMAP server exactly once.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log debug detail to stderr"},
+		},
+		Before: func(c *cli.Context) error {
+			level := slog.LevelInfo
+			if c.Bool("verbose") {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			return nil
+		},
+		Commands: []*cli.Command{
+			exportCommand(),
+			archiveCommand(),
+			versionCommand(),
+		},
+		HideHelpCommand: true,
+	}
+}
