@@ -28,6 +28,9 @@ type splitter struct {
 	ch  *chunker.Chunker
 	hdr []byte
 	buf []byte
+	// isHeader says whether the message being split began with a header
+	// chunk (an empty header section gives none).
+	isHeader bool
 }
 
 func newSplitter() *splitter {
@@ -44,6 +47,7 @@ func (s *splitter) split(r io.Reader, fn func([]byte) error) error {
 	s.br.Reset(r)
 	hdr, err := readHeaderSection(s.br, s.hdr[:0])
 	s.hdr = hdr[:0]
+	s.isHeader = len(hdr) > 0
 	if err != nil {
 		return err
 	}

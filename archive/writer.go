@@ -71,9 +71,11 @@ type Writer struct {
 	newChunks map[format.ID]bool // written into frames, not yet indexed
 	newMsgs   map[format.ID]bool
 	msgs      []format.MessageChunks // waiting for the next index file
-	frame     *frameJob
-	rawSince  int64 // decompressed bytes sealed since the last pack
-	stats     WriterStats
+	// frames being filled: header chunks and body chunks apart, since
+	// headers compress far better beside other headers than beside bodies.
+	frames   [2]*frameJob
+	rawSince int64 // decompressed bytes sealed since the last pack
+	stats    WriterStats
 
 	jobs  chan *frameJob
 	order chan orderItem
@@ -119,7 +121,7 @@ func (w *Writer) Put(r io.Reader) (format.ID, int64, error) {
 		size += int64(len(b))
 		id := format.Sum(b)
 		chunks = append(chunks, id)
-		writeErr = w.addChunk(id, b)
+		writeErr = w.addChunk(id, b, len(chunks) == 1 && sp.isHeader)
 		return writeErr
 	})
 	if err != nil && err == writeErr {
@@ -148,7 +150,7 @@ func (w *Writer) Has(id format.ID) bool {
 	return pending || w.idx.HasMessage(id)
 }
 
-func (w *Writer) addChunk(id format.ID, b []byte) error {
+func (w *Writer) addChunk(id format.ID, b []byte, header bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.usableLocked(); err != nil {
@@ -157,14 +159,21 @@ func (w *Writer) addChunk(id format.ID, b []byte) error {
 	if w.newChunks[id] || w.idx.hasChunk(id) {
 		return nil
 	}
-	if w.frame != nil && len(w.frame.raw)+len(b) > w.opts.FrameSize {
-		w.sealLocked()
+	kind := 1
+	if header {
+		kind = 0
 	}
-	if w.frame == nil {
-		w.frame = newFrameJob(w.opts.FrameSize)
+	f := w.frames[kind]
+	if f != nil && len(f.raw)+len(b) > w.opts.FrameSize {
+		w.sealLocked(kind)
+		f = nil
 	}
-	w.frame.chunks = append(w.frame.chunks, frameChunk{id: id, off: int64(len(w.frame.raw)), len: int64(len(b))})
-	w.frame.raw = append(w.frame.raw, b...)
+	if f == nil {
+		f = newFrameJob(w.opts.FrameSize)
+		w.frames[kind] = f
+	}
+	f.chunks = append(f.chunks, frameChunk{id: id, off: int64(len(f.raw)), len: int64(len(b))})
+	f.raw = append(f.raw, b...)
 	w.newChunks[id] = true
 	w.stats.NewChunks++
 	w.stats.NewChunkBytes += int64(len(b))
@@ -201,10 +210,10 @@ func (w *Writer) usableLocked() error {
 	return nil
 }
 
-// sealLocked hands the open frame to the compressors.
-func (w *Writer) sealLocked() {
-	j := w.frame
-	w.frame = nil
+// sealLocked hands an open frame to the compressors.
+func (w *Writer) sealLocked(kind int) {
+	j := w.frames[kind]
+	w.frames[kind] = nil
 	w.rawSince += int64(len(j.raw))
 	w.order <- orderItem{job: j}
 	w.jobs <- j
@@ -222,8 +231,10 @@ func (w *Writer) Flush() error {
 }
 
 func (w *Writer) flushLocked() error {
-	if w.frame != nil && len(w.frame.raw) > 0 {
-		w.sealLocked()
+	for kind, f := range w.frames {
+		if f != nil && len(f.raw) > 0 {
+			w.sealLocked(kind)
+		}
 	}
 	w.rawSince = 0
 	reply := make(chan packResult)
