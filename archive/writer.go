@@ -29,7 +29,7 @@ type WriterOptions struct {
 
 func (o *WriterOptions) defaults() {
 	if o.FrameSize <= 0 {
-		o.FrameSize = 2 << 20
+		o.FrameSize = 4 << 20
 	}
 	if o.FrameSize > format.MaxFrameSize/2 {
 		o.FrameSize = format.MaxFrameSize / 2

@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -209,7 +207,3 @@ func archiveVerify(c *cli.Context) error {
 	fmt.Fprintln(c.App.Writer, "archive intact")
 	return nil
 }
-
-var errUsage = errors.New("usage")
-
-var _ = os.Stdout

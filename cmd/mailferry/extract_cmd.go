@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mailferry/mailferry/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func extractCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "extract",
+		Usage:     "write a snapshot back out as Maildir, mbox or .eml files",
+		ArgsUsage: "DIR",
+		Description: "TARGET is one of:\n" +
+			"   maildir:PATH  Maildir++ (flag letters, dovecot-keywords, mtime = internal date), for Dovecot, mutt\n" +
+			"   mbox:PATH     a directory of mbox files (mboxrd; Status/X-Status/X-Keywords), for mutt, Thunderbird\n" +
+			"   eml:PATH      one .eml file per message, a directory per folder",
+		Flags: []cli.Flag{accountFlag, snapshotFlag,
+			&cli.StringFlag{Name: "to", Usage: "the `TARGET` to write (see above); it must not hold mail already", Required: true},
+		},
+		Action: runExtract,
+	}
+}
+
+func openLocalTarget(spec string) (importer.LocalTarget, error) {
+	kind, path, ok := strings.Cut(spec, ":")
+	if !ok || path == "" {
+		return nil, cli.Exit(fmt.Sprintf("--to %q: want maildir:PATH, mbox:PATH or eml:PATH", spec), 2)
+	}
+	switch kind {
+	case "maildir":
+		return importer.NewMaildirTarget(path)
+	case "mbox":
+		return importer.NewMboxTarget(path)
+	case "eml":
+		return importer.NewEMLTarget(path)
+	}
+	return nil, cli.Exit(fmt.Sprintf("--to %q: unknown target kind %q", spec, kind), 2)
+}
+
+func runExtract(c *cli.Context) error {
+	a, err := openArchiveArg(c, 1)
+	if err != nil {
+		return err
+	}
+	snap, err := selectSnapshot(c, a)
+	if err != nil {
+		return err
+	}
+	t, err := openLocalTarget(c.String("to"))
+	if err != nil {
+		return err
+	}
+	rep, err := importer.Extract(c.Context, a, snap.ID, t)
+	if rep != nil {
+		for _, f := range rep.Failures {
+			fmt.Fprintln(c.App.ErrWriter, "FAILED:", f)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "extracted snapshot %s of %s: %d folders, %d messages, %s (%s)\n",
+		snap.ID.Short(), snap.Account, rep.Folders, rep.Messages, bytesHuman(rep.Bytes), rep.Duration.Round(1e6))
+	if len(rep.Failures) > 0 {
+		return cli.Exit(fmt.Sprintf("extract incomplete: %d messages failed", len(rep.Failures)), 3)
+	}
+	return nil
+}
