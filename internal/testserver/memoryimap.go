@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -43,6 +44,7 @@ func StartMemoryIMAP(t testing.TB, users ...User) *MemoryIMAP {
 		}
 		mem.AddUser(mu)
 	}
+	logger := &testLogger{t: t}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
@@ -51,7 +53,7 @@ func StartMemoryIMAP(t testing.TB, users ...User) *MemoryIMAP {
 		// MOVE, NAMESPACE and ESEARCH.
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
-		Logger:       testLogger{t},
+		Logger:       logger,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,6 +67,7 @@ func StartMemoryIMAP(t testing.TB, users ...User) *MemoryIMAP {
 	t.Cleanup(func() {
 		srv.Close()
 		<-served
+		logger.stop()
 	})
 	return &MemoryIMAP{Addr: ln.Addr().String(), Server: mem, passwords: passwords}
 }
@@ -102,9 +105,26 @@ func (m *MemoryIMAP) CreateFolder(t testing.TB, user, name string, subscribe boo
 	}
 }
 
-// testLogger routes the server's error log into the test log.
-type testLogger struct{ t testing.TB }
+// testLogger routes the server's error log into the test log until the
+// test ends. imapserver's Close does not wait for connection goroutines, and
+// testing panics on Logf after a test has completed.
+type testLogger struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (l testLogger) Printf(format string, args ...any) {
-	l.t.Logf("memory IMAP: "+format, args...)
+func (l *testLogger) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Logf("memory IMAP: "+format, args...)
+	}
+}
+
+// stop silences the logger for good.
+func (l *testLogger) stop() {
+	l.mu.Lock()
+	l.done = true
+	l.mu.Unlock()
 }
