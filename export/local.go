@@ -67,89 +67,59 @@ func parentOf(a *archive.Archive, account string) (*format.ID, error) {
 // Messages already in the archive are recognised by content and not stored
 // again. A message that cannot be read is reported and the rest go on.
 func Local(ctx context.Context, a *archive.Archive, store LocalStore, opts Options) (*Report, error) {
-	start := time.Now()
 	src := store.Source()
 	account := opts.Account
 	if account == "" {
 		account = src.Endpoint
 	}
-	rep := &Report{Account: account}
-	parent, err := parentOf(a, account)
-	if err != nil {
-		return nil, err
-	}
-	idx, problems, err := a.Index()
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range problems {
-		slog.Warn("archive index file unreadable; its messages will be stored again", "problem", p)
-	}
-	w, err := a.NewWriter(idx, archive.WriterOptions{})
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
 	folders, err := store.Folders()
 	if err != nil {
 		return nil, fmt.Errorf("list folders of %s: %w", src.Endpoint, err)
 	}
-	sw, err := w.NewSnapshot(format.Snapshot{Account: account, Source: src, Run: newRunID(), Started: start, Complete: true, Parent: parent, Tool: opts.Tool})
+	r, err := startRun(a, account, src, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer sw.Abort()
+	return r.finishOrStop(ctx, exportLocal(ctx, r, store, folders))
+}
+
+func exportLocal(ctx context.Context, r *run, store LocalStore, folders []format.Folder) error {
 	for _, f := range folders {
-		if err := sw.Folder(f); err != nil {
-			return nil, err
+		if err := r.folder(f); err != nil {
+			return err
 		}
-		rep.Folders++
 		if f.HasAttribute(`\Noselect`) {
 			continue
 		}
 		uid := uint32(0)
-		err := store.Messages(f.Name, func(m LocalMessage, r io.Reader) error {
+		err := store.Messages(f.Name, func(m LocalMessage, rd io.Reader) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			if m.Err != nil {
-				rep.fail(f.Name, m.Item, m.Err)
+				r.fail(f.Name, m.Item, m.Err)
 				return nil
 			}
-			id, size, err := w.Put(r)
+			id, size, err := r.w.Put(rd)
 			if err != nil {
 				// A read error is the source's fault and skips one
 				// message; a failed archive write stops the export.
-				if ctx.Err() == nil && isSourceError(err) {
-					rep.fail(f.Name, m.Item, err)
+				if isSourceError(err) {
+					r.fail(f.Name, m.Item, err)
 					return nil
 				}
 				return err
 			}
 			uid++
-			rep.Messages++
-			rep.Bytes += size
-			return sw.Message(format.Message{Folder: f.Name, UID: uid, ID: id, Size: size, Flags: m.Flags,
-				InternalDate: m.InternalDate, DateSource: m.DateSource})
+			return r.message(format.Message{Folder: f.Name, UID: uid, ID: id, Size: size, Flags: m.Flags,
+				InternalDate: m.InternalDate, DateSource: m.DateSource}, true)
 		})
 		if err != nil {
-			return rep, fmt.Errorf("export folder %q: %w", f.Name, err)
+			return fmt.Errorf("export folder %q: %w", f.Name, err)
 		}
 		slog.Debug("folder exported", "folder", f.Name, "messages", uid)
 	}
-	sid, err := sw.Commit()
-	if err != nil {
-		return rep, err
-	}
-	if err := w.Close(); err != nil {
-		return rep, err
-	}
-	st := w.Stats()
-	rep.Snapshot = sid
-	rep.NewMessages = st.NewMessages
-	rep.NewBytes = st.PackBytes
-	rep.Duration = time.Since(start)
-	return rep, nil
+	return nil
 }
 
 func isSourceError(err error) bool {

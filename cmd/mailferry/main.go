@@ -13,7 +13,7 @@ import (
 
 func main() {
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(hoistFlags(app, os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "mailferry:", err)
 		if ec, ok := err.(cli.ExitCoder); ok {
 			os.Exit(ec.ExitCode())
