@@ -14,7 +14,9 @@ import (
 func main() {
 	app := newApp()
 	if err := app.Run(hoistFlags(app, os.Args)); err != nil {
-		fmt.Fprintln(os.Stderr, "mailferry:", err)
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "mailferry:", msg)
+		}
 		if ec, ok := err.(cli.ExitCoder); ok {
 			os.Exit(ec.ExitCode())
 		}
@@ -46,5 +48,7 @@ func newApp() *cli.App {
 			versionCommand(),
 		},
 		HideHelpCommand: true,
+		// main decides the exit status; urfave/cli would call os.Exit itself.
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
