@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,6 +47,10 @@ const (
 	SpecialUseCreated
 )
 
+// prefixPattern keeps namespace prefixes to what Dovecot's config parser
+// takes literally.
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+
 // withDefaults fills in the separator and checks the namespace layout.
 func (o Options) withDefaults() (Options, error) {
 	if o.Separator == "" {
@@ -54,7 +59,7 @@ func (o Options) withDefaults() (Options, error) {
 	if len(o.Separator) != 1 || strings.ContainsAny(o.Separator, " \t\"'#$%{}\\") {
 		return o, fmt.Errorf("separator %q: want one punctuation character", o.Separator)
 	}
-	if o.Prefix != "" && (!strings.HasSuffix(o.Prefix, o.Separator) || !safeDirPattern.MatchString(o.Prefix)) {
+	if o.Prefix != "" && (!strings.HasSuffix(o.Prefix, o.Separator) || !prefixPattern.MatchString(o.Prefix)) {
 		return o, fmt.Errorf("prefix %q: want letters and digits ending in the separator %q", o.Prefix, o.Separator)
 	}
 	if len(o.Users) == 0 {
@@ -147,7 +152,9 @@ func (d *Dovecot) prepareFiles(who runAs) (dovecotConfig, error) {
 		return dovecotConfig{}, err
 	}
 	d.caPool = x509.NewCertPool()
-	d.caPool.AppendCertsFromPEM(caPEM)
+	if !d.caPool.AppendCertsFromPEM(caPEM) {
+		return dovecotConfig{}, fmt.Errorf("no certificate in %s", files.CA)
+	}
 	d.CAFile = files.CA
 
 	cfg := dovecotConfig{

@@ -57,7 +57,7 @@ func (d *Dovecot) startWithRetry(t testing.TB, bin string, cfg dovecotConfig) {
 // startOnce writes a config with new ports, starts Dovecot and waits until
 // it listens.
 func (d *Dovecot) startOnce(bin string, cfg dovecotConfig) error {
-	addrs, err := freeLoopbackAddrs(4)
+	addrs, err := pickAddrs(4)
 	if err != nil {
 		return err
 	}
@@ -155,4 +155,3 @@ func readFileFrom(path string, offset int64) string {
 	data, _ := io.ReadAll(f)
 	return string(data)
 }
-

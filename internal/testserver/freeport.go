@@ -5,6 +5,10 @@ import (
 	"net"
 )
 
+// pickAddrs chooses the listening addresses of each start attempt; tests
+// replace it to provoke a port clash.
+var pickAddrs = freeLoopbackAddrs
+
 // freeLoopbackAddrs returns n distinct 127.0.0.1 addresses whose ports were
 // free a moment ago. Another process may still take one before the server
 // binds it, so callers retry a start that fails with "address in use".

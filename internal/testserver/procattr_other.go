@@ -2,10 +2,19 @@
 
 package testserver
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
-// serverProcAttr has no parent-death signal to ask for outside Linux; a
-// crashed test binary may leave its server running there.
+// serverProcAttr asks for nothing outside Linux; a crashed test binary may
+// leave its server running there.
 func serverProcAttr() *syscall.SysProcAttr {
 	return nil
+}
+
+// killServer kills the server's main process; its children notice and exit
+// on their own.
+func killServer(cmd *exec.Cmd) error {
+	return cmd.Process.Kill()
 }

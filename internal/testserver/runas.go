@@ -9,11 +9,12 @@ import (
 
 // runAs holds the system identities a private Dovecot uses.
 type runAs struct {
-	Root         bool // Dovecot runs as root and can drop privileges
-	MailUID      int  // owner of mail processes and Maildirs
-	MailGID      int
-	InternalUser string // default_internal_user: auth, stats, anvil
-	LoginUser    string // default_login_user: imap-login, pop3-login
+	Root          bool // Dovecot runs as root and can drop privileges
+	MailUID       int  // owner of mail processes and Maildirs
+	MailGID       int
+	InternalUser  string // default_internal_user: auth, stats, anvil
+	InternalGroup string // default_internal_group: owns their sockets
+	LoginUser     string // default_login_user: imap-login, pop3-login
 }
 
 // lookupRunAs picks the identities. As root, Dovecot refuses to run mail
@@ -26,11 +27,16 @@ func lookupRunAs() (runAs, error) {
 		if err != nil {
 			return runAs{}, fmt.Errorf("look up current user: %w", err)
 		}
+		g, err := user.LookupGroupId(strconv.Itoa(os.Getegid()))
+		if err != nil {
+			return runAs{}, fmt.Errorf("look up current group: %w", err)
+		}
 		return runAs{
-			MailUID:      os.Geteuid(),
-			MailGID:      os.Getegid(),
-			InternalUser: u.Username,
-			LoginUser:    u.Username,
+			MailUID:       os.Geteuid(),
+			MailGID:       os.Getegid(),
+			InternalUser:  u.Username,
+			InternalGroup: g.Name,
+			LoginUser:     u.Username,
 		}, nil
 	}
 
@@ -58,10 +64,11 @@ func lookupRunAs() (runAs, error) {
 		}
 	}
 	return runAs{
-		Root:         true,
-		MailUID:      uid,
-		MailGID:      gid,
-		InternalUser: "dovecot",
-		LoginUser:    "dovenull",
+		Root:          true,
+		MailUID:       uid,
+		MailGID:       gid,
+		InternalUser:  "dovecot",
+		InternalGroup: "dovecot",
+		LoginUser:     "dovenull",
 	}, nil
 }

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 	"time"
 )
 
-// stopTimeout is how long a server gets to exit after SIGTERM before it is
-// killed.
+// stopTimeout bounds the wait for a killed server to be reaped.
 const stopTimeout = 10 * time.Second
 
 // serverProcess is a server running in the foreground as our child.
@@ -52,15 +50,13 @@ func (p *serverProcess) stop() error {
 		return fmt.Errorf("server exited before it was stopped: %v", p.err)
 	default:
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal server: %w", err)
+	if err := killServer(p.cmd); err != nil {
+		return fmt.Errorf("kill server: %w", err)
 	}
 	select {
 	case <-p.exited:
 		return nil
 	case <-time.After(stopTimeout):
-		p.cmd.Process.Kill()
-		<-p.exited
-		return fmt.Errorf("server ignored SIGTERM for %v and was killed", stopTimeout)
+		return fmt.Errorf("server still running %v after SIGKILL", stopTimeout)
 	}
 }
