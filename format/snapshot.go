@@ -38,6 +38,18 @@ type Snapshot struct {
 	Parent *ID `json:"parent,omitempty"`
 	// Tool is the mailferry version that wrote the snapshot.
 	Tool string `json:"tool,omitempty"`
+	// Namespace is the source's personal namespace (IMAP NAMESPACE), when
+	// the source has one: an importer strips its prefix and delimiter and
+	// puts the destination's in their place.
+	Namespace *Namespace `json:"namespace,omitempty"`
+}
+
+// Namespace is an IMAP personal namespace: folder names start with Prefix
+// (such as "INBOX." on Courier and Cyrus, "" on Dovecot) and their levels
+// are joined by Delimiter.
+type Namespace struct {
+	Prefix    string `json:"prefix"`
+	Delimiter string `json:"delimiter"`
 }
 
 // Source says where an account's mail was read from. It never holds a password.
