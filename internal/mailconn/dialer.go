@@ -1,0 +1,219 @@
+package mailconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Dialer opens logged-in IMAP connections to one endpoint. It asks for the
+// password once, on the first Dial, and remembers whether the server offers
+// STARTTLS, so that later connections go straight to it. It is safe for
+// concurrent use: parallel connections to one account share one Dialer.
+type Dialer struct {
+	ep        Endpoint
+	opts      Options
+	tlsConfig *tls.Config // verifies ep.Host; never modified after NewDialer
+
+	// pwLock is a one-slot semaphore rather than a mutex so that a Dial
+	// waiting while another asks on the terminal can still be cancelled.
+	pwLock       chan struct{}
+	password     Secret
+	havePassword bool
+
+	mu       sync.Mutex
+	startTLS startTLSKnowledge
+}
+
+// NewDialer checks ep and opts (the CA file is read here, so a wrong path
+// fails before any password is asked) and returns a Dialer. ep must be an
+// imap:// or imaps:// endpoint.
+func NewDialer(ep Endpoint, opts Options) (*Dialer, error) {
+	if !ep.IsIMAP() {
+		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", ep)
+	}
+	cfg, err := opts.TLS.Config(opts.Client.TLSConfig, ep.Host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ep, err)
+	}
+	if opts.TLS.InsecureSkipVerify {
+		opts.logger().Warn("not verifying the server's TLS certificate (--insecure-skip-verify)", "endpoint", ep.String())
+	}
+	return &Dialer{
+		ep:        ep,
+		opts:      opts,
+		tlsConfig: cfg,
+		pwLock:    make(chan struct{}, 1),
+	}, nil
+}
+
+// DialIMAP connects to ep and logs in, for a single connection. Use a
+// Dialer for several, so that the password is asked only once.
+func DialIMAP(ctx context.Context, ep Endpoint, opts Options) (*imapclient.Client, error) {
+	d, err := NewDialer(ep, opts)
+	if err != nil {
+		return nil, err
+	}
+	return d.Dial(ctx)
+}
+
+// Endpoint returns the endpoint the Dialer connects to.
+func (d *Dialer) Endpoint() Endpoint { return d.ep }
+
+// Dial connects, secures the connection (implicit TLS for imaps://,
+// STARTTLS for imap:// when offered) and logs in. Errors are *DialError.
+// The caller closes the client, preferably after Logout.
+func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
+	// The password comes before the connection: a prompt left waiting
+	// while a connection is open would run into the server's login
+	// timeout, and it must not count against DialTimeout either.
+	pw, err := d.getPassword(ctx)
+	if err != nil {
+		return nil, d.fail(ctx, OpPassword, err)
+	}
+	timeout := d.opts.dialTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
+		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
+	defer cancel()
+
+	conn, err := d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.login(ctx, conn, pw); err != nil {
+		conn.client.Close()
+		conn.unwatch()
+		return nil, err
+	}
+	if !conn.unwatch() {
+		// The deadline struck just as login finished and closed the
+		// connection under the client.
+		conn.client.Close()
+		return nil, d.fail(ctx, OpAuth, ctx.Err())
+	}
+	d.opts.logger().DebugContext(ctx, "IMAP connection ready", "endpoint", d.ep.String(), "security", conn.security)
+	return conn.client, nil
+}
+
+// getPassword returns the cached password or asks the PasswordSource, once
+// for all concurrent Dials.
+func (d *Dialer) getPassword(ctx context.Context) (Secret, error) {
+	select {
+	case d.pwLock <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-d.pwLock }()
+	if d.havePassword {
+		return d.password, nil
+	}
+	who := d.ep.Account()
+	if d.opts.AuthUser != "" {
+		who = d.opts.AuthUser + " (admin for " + d.ep.Account() + ")"
+	}
+	pw, err := d.opts.Password.Get(ctx, who)
+	if err != nil {
+		return "", err
+	}
+	// A wrong password stays cached: asking again and retrying could lock
+	// the account, and the caller sees the auth error anyway.
+	d.password, d.havePassword = pw, true
+	return pw, nil
+}
+
+// fail wraps err as a *DialError. When ctx ended, its cause replaces err:
+// the caller's cancellation, or the DialTimeout, which IsConnectionError
+// treats as a connection failure worth retrying.
+func (d *Dialer) fail(ctx context.Context, op Op, err error) error {
+	if ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	return &DialError{Endpoint: d.ep.String(), Op: op, Err: err}
+}
+
+// watchedConn is a new client whose connection is closed if ctx ends before
+// unwatch, because neither imapclient's greeting and STARTTLS nor its
+// commands take a context.
+type watchedConn struct {
+	client   *imapclient.Client
+	unwatch  func() bool
+	mute     *loginMute // nil without a DebugWriter
+	security string     // "implicit TLS", "STARTTLS" or "none", for logs
+}
+
+// dialTCP opens the TCP connection and arranges for ctx to close it.
+func (d *Dialer) dialTCP(ctx context.Context) (net.Conn, func() bool, error) {
+	conn, err := d.opts.dialContext()(ctx, "tcp", d.ep.Address())
+	if err != nil {
+		return nil, nil, d.fail(ctx, OpDial, err)
+	}
+	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
+	return conn, unwatch, nil
+}
+
+// clientOptions returns the caller's imapclient options for one
+// connection, with the TLS configuration and a debug writer that hides the
+// login.
+func (d *Dialer) clientOptions() (*imapclient.Options, *loginMute) {
+	opts := d.opts.Client
+	opts.TLSConfig = d.tlsConfig
+	var mute *loginMute
+	if opts.DebugWriter != nil {
+		mute = &loginMute{w: opts.DebugWriter}
+		opts.DebugWriter = mute
+	}
+	return &opts, mute
+}
+
+func (d *Dialer) connect(ctx context.Context) (*watchedConn, error) {
+	if d.ep.Implicit() {
+		return d.connectImplicitTLS(ctx)
+	}
+	return d.connectStartTLS(ctx)
+}
+
+func (d *Dialer) connectImplicitTLS(ctx context.Context) (*watchedConn, error) {
+	raw, unwatch, err := d.dialTCP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.tlsConfig.Clone()
+	cfg.NextProtos = []string{"imap"} // ALPN, as imapclient.DialTLS sends
+	conn := tls.Client(raw, cfg)
+	if err := conn.HandshakeContext(ctx); err != nil {
+		unwatch()
+		raw.Close()
+		return nil, d.fail(ctx, OpTLS, err)
+	}
+	opts, mute := d.clientOptions()
+	c := imapclient.New(conn, opts)
+	wc := &watchedConn{client: c, unwatch: unwatch, mute: mute, security: "implicit TLS"}
+	if err := d.greet(ctx, wc); err != nil {
+		return nil, err
+	}
+	return wc, nil
+}
+
+// greet waits for the server's greeting; a BYE greeting ("too many
+// connections") comes back as *imap.Error.
+func (d *Dialer) greet(ctx context.Context, wc *watchedConn) error {
+	if err := wc.client.WaitGreeting(); err != nil {
+		wc.client.Close()
+		wc.unwatch()
+		var imapErr *imap.Error
+		if !errors.As(err, &imapErr) {
+			// imapclient formats the cause with %v; whatever it was,
+			// the connection ended before the greeting.
+			err = &lostError{err}
+		}
+		return d.fail(ctx, OpGreeting, err)
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+// Package mailconn turns an endpoint URL and options into a logged-in IMAP
+// client: URL parsing, passwords, TLS (implicit and STARTTLS), LOGIN and SASL
+// PLAIN (with admin authorization), plus reconnect backoff and throttling.
+//
+// It is shared by export and importer and knows nothing about either: it
+// does not select folders, fetch or append. POP3 endpoints are parsed here,
+// but the POP3 client lives elsewhere.
+package mailconn
