@@ -20,6 +20,9 @@ type Report struct {
 	NewBytes    int64         `json:"new_stored_bytes"`
 	Duration    time.Duration `json:"duration_ns"`
 	Failures    []Failure     `json:"failures,omitempty"`
+	// Warnings are things a user should know that lost nothing, such as a
+	// message expunged on the server while the export ran.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Failure is one thing that could not be exported.

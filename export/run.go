@@ -175,3 +175,10 @@ func (r *run) finishOrStop(ctx context.Context, err error) (*Report, error) {
 	}
 	return r.finish()
 }
+
+func (r *run) warn(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep.Warnings = append(r.rep.Warnings, msg)
+	slog.Warn(msg)
+}

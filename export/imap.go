@@ -1,0 +1,268 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+)
+
+// IMAPOptions configure an IMAP export.
+type IMAPOptions struct {
+	Options
+	// Endpoint is the source's URL without credentials, as recorded.
+	Endpoint string
+	// Dial opens a logged-in connection; it is called once per connection
+	// and again after a connection drops.
+	Dial func(ctx context.Context) (*imapclient.Client, error)
+	// Connections is how many connections download at once (default 4);
+	// one more lists and examines folders.
+	Connections int
+	Filter      FolderFilter
+	// Throttle, if set, paces downloads.
+	Throttle Throttle
+	// Progress, if set, is updated as the export goes.
+	Progress *Progress
+	// Retries is how many times a dropped connection is redialled for the
+	// same piece of work before it is given up (default 6).
+	Retries int
+}
+
+// Throttle paces downloads: messages per second and bytes per second.
+type Throttle interface {
+	WaitMessage(ctx context.Context) error
+	Reader(ctx context.Context, r io.Reader) io.Reader
+}
+
+// How new messages are handed out to the connections: UID ranges small
+// enough that a dropped connection costs little and several connections
+// share a large folder.
+const (
+	batchMessages = 256
+	batchBytes    = 32 << 20
+)
+
+func (o *IMAPOptions) defaults() {
+	if o.Connections <= 0 {
+		o.Connections = 4
+	}
+	if o.Retries <= 0 {
+		o.Retries = 6
+	}
+	if o.Progress == nil {
+		o.Progress = new(Progress)
+	}
+}
+
+// msgMeta is what a metadata FETCH says of a message.
+type msgMeta struct {
+	flags format.Flags
+	date  time.Time
+	size  int64
+}
+
+// folderWork is a folder whose new messages are being downloaded.
+type folderWork struct {
+	folder format.Folder
+	meta   map[imap.UID]msgMeta
+}
+
+type fetchJob struct {
+	fw   *folderWork
+	uids []imap.UID
+}
+
+// IMAP exports the account behind opts.Dial into the archive as a new
+// snapshot. Only messages the archive does not hold yet (by UIDVALIDITY and
+// UID) are downloaded; the snapshot still lists the account's whole state.
+// The source is only read: folders are EXAMINEd and bodies fetched with
+// BODY.PEEK[]. The error is non-nil when the export stopped early; a report
+// with Failures means some messages could not be exported.
+func IMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Report, error) {
+	opts.defaults()
+	coord := &conn{dial: opts.Dial, retries: opts.Retries}
+	defer coord.close()
+	var folders []format.Folder
+	var subsKnown bool
+	err := coord.do(ctx, func(c *imapclient.Client) error {
+		var err error
+		folders, subsKnown, err = listFolders(c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list folders of %s: %w", opts.Endpoint, err)
+	}
+	r, err := startRun(a, opts.Account, format.Source{Kind: format.SourceIMAP, Endpoint: opts.Endpoint}, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	if !subsKnown {
+		r.rep.Warnings = append(r.rep.Warnings, "the server has no LIST-EXTENDED: subscriptions are unknown, every folder is recorded as subscribed")
+	}
+	k, err := loadKnown(a, r.idx, opts.Account)
+	if err != nil {
+		return r.stop(), err
+	}
+	return r.finishOrStop(ctx, exportIMAP(ctx, r, k, coord, folders, opts))
+}
+
+func exportIMAP(ctx context.Context, r *run, k *known, coord *conn, folders []format.Folder, opts IMAPOptions) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := make(chan fetchJob, opts.Connections)
+	var wg sync.WaitGroup
+	for range opts.Connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &fetcher{conn: conn{dial: opts.Dial, retries: opts.Retries}, r: r, opts: &opts}
+			defer w.close()
+			for job := range jobs {
+				if err := w.fetch(ctx, job); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	err := examineFolders(ctx, r, k, coord, folders, opts, jobs)
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = context.Cause(ctx)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = nil // our own cancel(nil) has not run; a parent cancel shows in finishOrStop
+		}
+	}
+	return err
+}
+
+// examineFolders walks the folders on the coordinating connection: records
+// each one, records the messages the archive has, and hands the rest out
+// as fetch jobs.
+func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders []format.Folder, opts IMAPOptions, jobs chan<- fetchJob) error {
+	for _, f := range folders {
+		if !opts.Filter.Match(f.Name) {
+			continue
+		}
+		if f.HasAttribute(string(imap.MailboxAttrNoSelect)) || f.HasAttribute(string(imap.MailboxAttrNonExistent)) {
+			if err := r.folder(f); err != nil {
+				return err
+			}
+			continue
+		}
+		var sel *imap.SelectData
+		meta := map[imap.UID]msgMeta{}
+		var order []imap.UID
+		err := coord.do(ctx, func(c *imapclient.Client) error {
+			var err error
+			clear(meta)
+			order = order[:0]
+			if sel, err = c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+				return fmt.Errorf("EXAMINE: %w", err)
+			}
+			if sel.NumMessages == 0 {
+				return nil
+			}
+			return fetchMeta(c, meta, &order)
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.fail(f.Name, "", err)
+			opts.Progress.failed()
+			continue
+		}
+		f.UIDValidity = sel.UIDValidity
+		f.UIDNext = uint32(sel.UIDNext)
+		for _, pf := range sel.PermanentFlags {
+			f.PermanentFlags = append(f.PermanentFlags, string(pf))
+		}
+		if err := r.folder(f); err != nil {
+			return err
+		}
+		var total int64
+		for _, m := range meta {
+			total += m.size
+		}
+		opts.Progress.MessagesTotal.Add(int64(len(order)))
+		opts.Progress.folder(f.Name, int64(len(order)), total)
+
+		fw := &folderWork{folder: f, meta: meta}
+		var batch []imap.UID
+		var batchSize int64
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			select {
+			case jobs <- fetchJob{fw: fw, uids: batch}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			batch, batchSize = nil, 0
+			return nil
+		}
+		for _, uid := range order {
+			m := meta[uid]
+			if ref, ok := k.uid(f.Name, f.UIDValidity, uint32(uid)); ok && ref.size == m.size {
+				if err := r.message(format.Message{Folder: f.Name, UID: uint32(uid), ID: ref.id, Size: ref.size,
+					Flags: m.flags, InternalDate: m.date}, false); err != nil {
+					return err
+				}
+				opts.Progress.message(f.Name, m.size, false)
+				continue
+			}
+			batch = append(batch, uid)
+			batchSize += m.size
+			if len(batch) >= batchMessages || batchSize >= batchBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		k.forget(f.Name, f.UIDValidity)
+		slog.Debug("folder examined", "folder", f.Name, "messages", len(order), "uidvalidity", f.UIDValidity)
+	}
+	return nil
+}
+
+// fetchMeta reads UID, FLAGS, INTERNALDATE and RFC822.SIZE of every message
+// of the selected folder.
+func fetchMeta(c *imapclient.Client, meta map[imap.UID]msgMeta, order *[]imap.UID) error {
+	all := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
+	cmd := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true})
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return fmt.Errorf("FETCH metadata: %w", err)
+		}
+		if buf.UID == 0 {
+			continue
+		}
+		flags := make([]string, len(buf.Flags))
+		for i, fl := range buf.Flags {
+			flags[i] = string(fl)
+		}
+		if _, dup := meta[buf.UID]; !dup {
+			*order = append(*order, buf.UID)
+		}
+		meta[buf.UID] = msgMeta{flags: format.NormalizeFlags(flags), date: buf.InternalDate, size: buf.RFC822Size}
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("FETCH metadata: %w", err)
+	}
+	return nil
+}
