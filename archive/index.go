@@ -33,6 +33,8 @@ type Index struct {
 	chunks   map[format.ID]chunkLoc
 	messages map[format.ID]msgEntry
 	loaded   map[format.ID]bool // index files merged so far
+	// byHeader finds messages by header chunk and size; built on first use.
+	byHeader map[headerKey]format.ID
 }
 
 func newIndex() *Index {
@@ -119,7 +121,7 @@ func (a *Archive) loadIndexFile(idx *Index, id format.ID) error {
 		idx.addChunkLocked(c)
 	}
 	for _, m := range msgs {
-		idx.messages[m.ID] = msgEntry{size: m.Size, chunks: m.Chunks}
+		idx.addMessageLocked(m)
 	}
 	idx.loaded[id] = true
 	return nil
@@ -133,6 +135,13 @@ func (idx *Index) addChunkLocked(c format.ChunkLocation) {
 		idx.packNum[c.Pack] = n
 	}
 	idx.chunks[c.ID] = chunkLoc{pack: n, frameOff: c.FrameOffset, frameLen: uint32(c.FrameLength), off: uint32(c.Offset), len: uint32(c.Length)}
+}
+
+func (idx *Index) addMessageLocked(m format.MessageChunks) {
+	idx.messages[m.ID] = msgEntry{size: m.Size, chunks: m.Chunks}
+	if idx.byHeader != nil && len(m.Chunks) > 0 {
+		idx.byHeader[headerKey{m.Chunks[0], m.Size}] = m.ID
+	}
 }
 
 // HasMessage reports whether the archive holds the message with that id.
@@ -188,4 +197,28 @@ func (idx *Index) Counts() (chunks int, chunkBytes int64, messages int, messageB
 		messageBytes += m.size
 	}
 	return len(idx.chunks), chunkBytes, len(idx.messages), messageBytes
+}
+
+// FindByHeader returns a stored message of the given size whose first
+// chunk is headerChunk, the SHA-256 of its header section. A message seen
+// again under a new UIDVALIDITY is recognised this way from its header
+// alone, without downloading its body again.
+func (idx *Index) FindByHeader(headerChunk format.ID, size int64) (format.ID, bool) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if idx.byHeader == nil {
+		idx.byHeader = map[headerKey]format.ID{}
+		for id, m := range idx.messages {
+			if len(m.chunks) > 0 {
+				idx.byHeader[headerKey{m.chunks[0], m.size}] = id
+			}
+		}
+	}
+	id, ok := idx.byHeader[headerKey{headerChunk, size}]
+	return id, ok
+}
+
+type headerKey struct {
+	chunk format.ID
+	size  int64
 }

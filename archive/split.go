@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/mailferry/mailferry/format"
@@ -56,7 +57,7 @@ func (s *splitter) split(r io.Reader, fn func([]byte) error) error {
 			return err
 		}
 	}
-	s.ch.ResetWithBoundaries(s.br, chunker.Pol(format.ChunkerPolynomial), minBodyChunk, maxBodyChunk)
+	s.ch.ResetWithBoundaries(&stickyReader{r: s.br}, chunker.Pol(format.ChunkerPolynomial), minBodyChunk, maxBodyChunk)
 	s.ch.SetAverageBits(avgChunkBits)
 	for {
 		c, err := s.ch.Next(s.buf)
@@ -95,4 +96,29 @@ func readHeaderSection(br *bufio.Reader, dst []byte) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// stickyReader hands the chunker a reader whose errors cannot be mistaken:
+// restic/chunker takes io.ErrUnexpectedEOF from its io.ReadFull as a short
+// read and reads on, so a source failing with that error (a TLS connection
+// cut mid-record does) would be read forever. Any error but io.EOF is
+// wrapped, and repeated on every later read.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = fmt.Errorf("%w", err)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			s.err = fmt.Errorf("message cut short: %w", err)
+		}
+		return n, s.err
+	}
+	return n, err
 }

@@ -262,7 +262,7 @@ func (w *Writer) flushLocked() error {
 		delete(w.newChunks, c.ID)
 	}
 	for _, m := range w.msgs {
-		w.idx.messages[m.ID] = msgEntry{size: m.Size, chunks: m.Chunks}
+		w.idx.addMessageLocked(m)
 		delete(w.newMsgs, m.ID)
 	}
 	w.idx.mu.Unlock()

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -189,5 +190,53 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	g := got[0]
 	if g.ID != want.ID || g.UID != want.UID || !format.SameDate(g.InternalDate, want.InternalDate) || fmt.Sprint(g.Flags) != `[$Label1 \Seen]` {
 		t.Errorf("got %+v, want %+v", g, want)
+	}
+}
+
+// failingReader yields n bytes of text, then fails with err for ever.
+type failingReader struct {
+	n   int
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	k := min(len(p), f.n)
+	for i := range p[:k] {
+		p[i] = "abcdefghij\n"[i%11]
+	}
+	f.n -= k
+	return k, nil
+}
+
+// A source that fails mid-message makes Put return a SourceError, promptly,
+// whatever the error: io.ErrUnexpectedEOF (what a cut TLS connection gives)
+// once made the chunker read for ever.
+func TestPutSourceFailure(t *testing.T) {
+	a, idx := newTestArchive(t)
+	w, err := a.NewWriter(idx, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, n := range []int{0, 10, 100000, 3 << 20} {
+		for _, cause := range []error{io.ErrUnexpectedEOF, io.ErrClosedPipe} {
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := w.Put(&failingReader{n: n, err: cause})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				var se *SourceError
+				if !errors.As(err, &se) || !errors.Is(err, cause) {
+					t.Errorf("after %d bytes, %v: Put returned %v, want a SourceError wrapping it", n, cause, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("after %d bytes, %v: Put did not return", n, cause)
+			}
+		}
 	}
 }

@@ -196,6 +196,23 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders 
 		opts.Progress.MessagesTotal.Add(int64(len(order)))
 		opts.Progress.folder(f.Name, int64(len(order)), total)
 
+		var byHeader map[imap.UID]format.ID
+		if k.renumbered(f.Name, f.UIDValidity) {
+			err := coord.do(ctx, func(c *imapclient.Client) error {
+				var err error
+				if _, err = c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+					return err
+				}
+				byHeader, err = recogniseByHeader(ctx, c, r.idx, order, meta)
+				return err
+			})
+			if err != nil {
+				// Only a saving is lost: the bodies are downloaded.
+				r.warn(fmt.Sprintf("folder %q: UIDVALIDITY changed and its headers could not be read (%v); downloading all its messages", f.Name, err))
+			}
+			slog.Info("UIDVALIDITY changed; known messages recognised by their headers", "folder", f.Name, "recognised", len(byHeader), "of", len(order))
+		}
+
 		fw := &folderWork{folder: f, meta: meta}
 		var batch []imap.UID
 		var batchSize int64
@@ -213,7 +230,11 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders 
 		}
 		for _, uid := range order {
 			m := meta[uid]
-			if ref, ok := k.uid(f.Name, f.UIDValidity, uint32(uid)); ok && ref.size == m.size {
+			ref, ok := k.uid(f.Name, f.UIDValidity, uint32(uid))
+			if id, found := byHeader[uid]; found {
+				ref, ok = storedRef{id: id, size: m.size}, true
+			}
+			if ok && ref.size == m.size {
 				if err := r.message(format.Message{Folder: f.Name, UID: uint32(uid), ID: ref.id, Size: ref.size,
 					Flags: m.flags, InternalDate: m.date}, false); err != nil {
 					return err
@@ -232,7 +253,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders 
 		if err := flush(); err != nil {
 			return err
 		}
-		k.forget(f.Name, f.UIDValidity)
+		k.forget(f.Name)
 		slog.Debug("folder examined", "folder", f.Name, "messages", len(order), "uidvalidity", f.UIDValidity)
 	}
 	return nil

@@ -2,7 +2,12 @@ package export
 
 import (
 	"context"
+	"io"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/mailferry/mailferry/internal/testserver"
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
@@ -73,4 +78,121 @@ func TestIMAPExportFidelity(t *testing.T) {
 			t.Errorf("folder %q: %+v (present %v)", c.name, f, ok)
 		}
 	}
+}
+
+// TestIMAPExportIncremental changes the account between exports: the next
+// export downloads only what is new, yet its snapshot is the whole state.
+func TestIMAPExportIncremental(t *testing.T) {
+	d := startDovecot(t)
+	seedAccount(t, d, 300, 0)
+	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
+	dir := t.TempDir()
+	opts := func(p *Progress) IMAPOptions {
+		return IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2, Progress: p}
+	}
+	first := new(Progress)
+	exportOnce(t, dir, opts(first))
+	c := d.Login(t, testUser)
+	_, state := readServer(t, c)
+	if first.Downloaded.Load() != int64(len(state)) {
+		t.Fatalf("first export downloaded %d of %d", first.Downloaded.Load(), len(state))
+	}
+
+	// Nothing changed: nothing is downloaded.
+	again := new(Progress)
+	exportOnce(t, dir, opts(again))
+	if n := again.Downloaded.Load(); n != 0 {
+		t.Errorf("unchanged account: downloaded %d messages", n)
+	}
+
+	// New mail, flag changes, expunged mail, a new folder.
+	d.Append(t, testUser, "INBOX", testserver.Message{Body: generated(9001, 3000), Date: time.Date(2025, 5, 5, 5, 5, 5, 0, zones[0])},
+		testserver.Message{Body: generated(9002, 3000), Flags: []imap.Flag{"NewKeyword"}})
+	d.Append(t, testUser, "New Folder", testserver.Message{Body: generated(9003, 100)})
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.UIDSetNum(1, 2, 3), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged, "$Changed"}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.UIDSetNum(10, 11), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, state = readServer(t, c)
+	third := new(Progress)
+	exportOnce(t, dir, opts(third))
+	if n := third.Downloaded.Load(); n != 3 {
+		t.Errorf("after 3 new messages: downloaded %d", n)
+	}
+	_, _, got := readArchive(t, dir, "alice@test")
+	sameMessages(t, "archive after changes", state, got)
+
+	// A folder recreated gets a new UIDVALIDITY: its messages are
+	// recognised by their headers, not downloaded again.
+	var qa []testserver.Message
+	for _, m := range state {
+		if m.folder == "Q&A" {
+			rc := runCat(t, dir, m.sum)
+			qa = append(qa, testserver.Message{Body: rc, Date: m.date})
+		}
+	}
+	if err := c.Unselect().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete("Q&A").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	d.Append(t, testUser, "Q&A", qa...)
+	_, state = readServer(t, c)
+	fourth := new(Progress)
+	rep := exportOnce(t, dir, opts(fourth))
+	if n := fourth.Downloaded.Load(); n != 0 {
+		t.Errorf("recreated folder of %d known messages: downloaded %d (warnings %v)", len(qa), n, rep.Warnings)
+	}
+	_, _, got = readArchive(t, dir, "alice@test")
+	sameMessages(t, "archive after UIDVALIDITY change", state, got)
+}
+
+func runCat(t *testing.T, dir string, id format.ID) []byte {
+	t.Helper()
+	a, err := archive.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, _, _ := a.Index()
+	r, _ := a.NewReader(idx)
+	defer r.Close()
+	rc, _, err := r.Open(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestIMAPExportSurvivesCutConnections cuts connections in the middle of
+// FETCH responses: the export redials, resumes, and ends with the same
+// archive content as an undisturbed one.
+func TestIMAPExportSurvivesCutConnections(t *testing.T) {
+	d := startDovecot(t)
+	seedAccount(t, d, 400, 3<<20)
+	// Every one of the first 5 connections is cut after 300 kB from the
+	// server: inside the login, the metadata or a body literal.
+	proxy := testserver.StartCutProxy(t, d.IMAPAddr, 300<<10, 5)
+	dial, endpoint := dialer(t, d, proxy.Addr, testUser, testPassword)
+	dir := t.TempDir()
+	rep := exportOnce(t, dir, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2})
+	if proxy.Cuts() == 0 {
+		t.Fatal("the proxy cut no connection: the test tested nothing")
+	}
+	_, state := readServer(t, d.Login(t, testUser))
+	_, _, got := readArchive(t, dir, "alice@test")
+	sameMessages(t, "archive exported through cuts", state, got)
+	t.Logf("%d cuts, %d connections; report: %s", proxy.Cuts(), proxy.Conns(), rep)
 }

@@ -162,17 +162,31 @@ func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folder
 
 // fullLiteral fails when a FETCH literal ends before its announced size:
 // go-imap (v2 beta.8) reports a connection cut inside a literal as a clean
-// end of data, which would store a truncated message.
+// end of data, which would store a truncated message, or, once its reader
+// goroutine has seen the error, as endless empty reads.
 type fullLiteral struct {
 	r       io.Reader
 	n, size int64
+	empty   int
 }
+
+// maxEmptyReads is how many reads in a row may return nothing before the
+// literal is taken as cut (io.Reader allows a few; a dead one gives them
+// forever).
+const maxEmptyReads = 100
 
 func (f *fullLiteral) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	f.n += int64(n)
-	if err == io.EOF && f.n < f.size {
+	switch {
+	case err == io.EOF && f.n < f.size:
 		return n, fmt.Errorf("message cut short at %d of %d bytes: %w", f.n, f.size, io.ErrUnexpectedEOF)
+	case n == 0 && err == nil && len(p) > 0:
+		if f.empty++; f.empty >= maxEmptyReads {
+			return 0, fmt.Errorf("message stalled at %d of %d bytes: %w", f.n, f.size, io.ErrUnexpectedEOF)
+		}
+	default:
+		f.empty = 0
 	}
 	return n, err
 }

@@ -87,6 +87,22 @@ func (k *known) uid(folder string, uidValidity, uid uint32) (storedRef, bool) {
 }
 
 // forget drops a folder's entries once it is done, to free memory.
-func (k *known) forget(folder string, uidValidity uint32) {
-	delete(k.byUID, folderKey{folder, uidValidity})
+func (k *known) forget(folder string) {
+	for key := range k.byUID {
+		if key.name == folder {
+			delete(k.byUID, key)
+		}
+	}
+}
+
+// renumbered reports whether earlier runs stored the folder under another
+// UIDVALIDITY: its UIDs then say nothing, but its messages may still be
+// recognised by their headers.
+func (k *known) renumbered(folder string, uidValidity uint32) bool {
+	for key := range k.byUID {
+		if key.name == folder && key.uidValidity != uidValidity {
+			return true
+		}
+	}
+	return false
 }
