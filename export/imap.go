@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -136,10 +135,8 @@ func exportIMAP(ctx context.Context, r *run, k *known, coord *conn, folders []fo
 	close(jobs)
 	wg.Wait()
 	if err == nil {
+		// A worker's archive failure, or the caller's cancellation.
 		err = context.Cause(ctx)
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			err = nil // our own cancel(nil) has not run; a parent cancel shows in finishOrStop
-		}
 	}
 	return err
 }

@@ -42,6 +42,9 @@ type Options struct {
 	Account string
 	// Tool is the mailferry version recorded in the snapshot.
 	Tool string
+	// CheckpointEvery is how often progress is made durable for resuming;
+	// DefaultCheckpointEvery if zero.
+	CheckpointEvery time.Duration
 }
 
 func newRunID() string {

@@ -15,6 +15,9 @@ type Report struct {
 	Folders  int       `json:"folders"`
 	Messages int       `json:"messages"`
 	Bytes    int64     `json:"bytes"`
+	// Downloaded counts the messages whose bytes this run read from the
+	// source (the others were known from earlier runs).
+	Downloaded int64 `json:"downloaded"`
 	// NewMessages and NewBytes count what the archive did not hold before.
 	NewMessages int64         `json:"new_messages"`
 	NewBytes    int64         `json:"new_stored_bytes"`

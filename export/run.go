@@ -11,9 +11,10 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// checkpointEvery is how often a long export makes its progress durable, so
-// that a killed run resumes without downloading what it had stored.
-const checkpointEvery = 5 * time.Second
+// DefaultCheckpointEvery is how often a long export makes its progress
+// durable, so that a killed run resumes without downloading what it had
+// stored. Each checkpoint costs an fsync of what was stored since.
+const DefaultCheckpointEvery = 5 * time.Second
 
 // run is one export run of one account into an archive: the Writer, the
 // snapshot listing the account's whole state, and the checkpoints that list
@@ -30,11 +31,14 @@ type run struct {
 	folders  map[string]format.Folder
 	delta    []format.Message // stored since the last checkpoint
 	lastCkpt time.Time
-	ckptErr  error
+	every    time.Duration
 }
 
 // startRun opens the archive for a run of account from src.
 func startRun(a *archive.Archive, account string, src format.Source, opts Options) (*run, error) {
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
 	idx, problems, err := a.Index()
 	if err != nil {
 		return nil, err
@@ -57,7 +61,7 @@ func startRun(a *archive.Archive, account string, src format.Source, opts Option
 		return nil, err
 	}
 	return &run{a: a, idx: idx, w: w, header: h, rep: &Report{Account: account}, full: full,
-		folders: map[string]format.Folder{}, lastCkpt: time.Now()}, nil
+		folders: map[string]format.Folder{}, lastCkpt: time.Now(), every: opts.CheckpointEvery}, nil
 }
 
 // folder records a folder; it must come before the folder's messages.
@@ -81,9 +85,10 @@ func (r *run) message(m format.Message, stored bool) error {
 		return err
 	}
 	if stored {
+		r.rep.Downloaded++
 		r.delta = append(r.delta, m)
 	}
-	if time.Since(r.lastCkpt) >= checkpointEvery {
+	if time.Since(r.lastCkpt) >= r.every {
 		return r.checkpointLocked()
 	}
 	return nil
@@ -168,7 +173,7 @@ func (r *run) stop() *Report {
 // not, returning the report and the error that stopped it.
 func (r *run) finishOrStop(ctx context.Context, err error) (*Report, error) {
 	if err == nil {
-		err = ctx.Err()
+		err = context.Cause(ctx)
 	}
 	if err != nil {
 		return r.stop(), err

@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/export"
@@ -11,19 +15,30 @@ import (
 )
 
 func exportCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "the `SOURCE` to read (see above)", Required: true},
+		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` (created if missing)", Required: true},
+		&cli.StringFlag{Name: "account", Usage: "record the snapshot under account `NAME` (default: USER@HOST, or the store's path)"},
+		&cli.IntFlag{Name: "connections", Value: 4, Usage: "download over `N` IMAP connections at once"},
+		&cli.StringSliceFlag{Name: "include", Usage: "export only folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --include)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --exclude)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
+		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+		&cli.DurationFlag{Name: "checkpoint-every", Value: export.DefaultCheckpointEvery, Usage: "make progress durable this often, so that a killed export resumes from there"},
+	}
 	return &cli.Command{
 		Name:  "export",
 		Usage: "copy a mailbox into an archive, as a new snapshot of its account",
 		Description: "SOURCE is one of:\n" +
-			"   maildir:PATH   a Maildir++ tree (Dovecot, Courier layout; dovecot-keywords for custom keywords)\n" +
-			"   mbox:PATH      an mbox file or a directory of them (Status/X-Status/X-Keywords become flags)\n" +
-			"Messages the archive already holds are not stored again.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "the `SOURCE` to read (see above)", Required: true},
-			&cli.StringFlag{Name: "archive", Usage: "archive `DIR` (created if missing)", Required: true},
-			&cli.StringFlag{Name: "account", Usage: "record the snapshot under account `NAME` (default: USER@HOST, or the store's path)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
-		},
+			"   imap://USER@HOST[:PORT]   IMAP, with STARTTLS when the server offers it (plaintext only to loopback\n" +
+			"                             or with --allow-plaintext)\n" +
+			"   imaps://USER@HOST[:PORT]  IMAP over TLS\n" +
+			"   maildir:PATH              a Maildir++ tree (Dovecot, Courier layout; dovecot-keywords for custom keywords)\n" +
+			"   mbox:PATH                 an mbox file or a directory of them (Status/X-Status/X-Keywords become flags)\n" +
+			"Messages the archive already holds are not downloaded or stored again. The source is never changed.\n" +
+			"Exit status: 0 all exported, 3 some messages could not be exported (listed), 130 interrupted (run the\n" +
+			"same command again to resume), 1 other errors.",
+		Flags:  append(flags, connFlags()...),
 		Action: runExport,
 	}
 }
@@ -31,7 +46,7 @@ func exportCommand() *cli.Command {
 func openLocalStore(spec string) (export.LocalStore, error) {
 	kind, path, ok := strings.Cut(spec, ":")
 	if !ok || path == "" {
-		return nil, cli.Exit(fmt.Sprintf("--from %q: want maildir:PATH or mbox:PATH", spec), 2)
+		return nil, cli.Exit(fmt.Sprintf("--from %q: want imap://USER@HOST, imaps://USER@HOST, maildir:PATH or mbox:PATH", spec), 2)
 	}
 	switch kind {
 	case "maildir":
@@ -39,11 +54,32 @@ func openLocalStore(spec string) (export.LocalStore, error) {
 	case "mbox":
 		return export.OpenMbox(path)
 	}
-	return nil, cli.Exit(fmt.Sprintf("--from %q: unknown source kind %q (want maildir: or mbox:)", spec, kind), 2)
+	return nil, cli.Exit(fmt.Sprintf("--from %q: unknown source kind %q (want imap://, imaps://, maildir: or mbox:)", spec, kind), 2)
+}
+
+func folderFilter(c *cli.Context) (export.FolderFilter, error) {
+	var ff export.FolderFilter
+	for _, spec := range []struct {
+		name string
+		dst  *[]*regexp.Regexp
+	}{{"include", &ff.Include}, {"exclude", &ff.Exclude}} {
+		for _, s := range c.StringSlice(spec.name) {
+			re, err := regexp.Compile(s)
+			if err != nil {
+				return ff, cli.Exit(fmt.Sprintf("--%s %q: %v", spec.name, s, err), 2)
+			}
+			*spec.dst = append(*spec.dst, re)
+		}
+	}
+	return ff, nil
 }
 
 func runExport(c *cli.Context) error {
-	store, err := openLocalStore(c.String("from"))
+	from := c.String("from")
+	if strings.HasPrefix(from, "imap://") || strings.HasPrefix(from, "imaps://") {
+		return runIMAPExport(c, from)
+	}
+	store, err := openLocalStore(from)
 	if err != nil {
 		return err
 	}
@@ -52,8 +88,87 @@ func runExport(c *cli.Context) error {
 		return err
 	}
 	rep, err := export.Local(c.Context, a, store, export.Options{Account: c.String("account"), Tool: toolVersion()})
+	return finishExport(c, rep, err)
+}
+
+func runIMAPExport(c *cli.Context, from string) error {
+	dialer, ep, err := dialerFor(c, from)
+	if err != nil {
+		return err
+	}
+	filter, err := folderFilter(c)
+	if err != nil {
+		return err
+	}
+	account := c.String("account")
+	if account == "" {
+		account = ep.Account()
+	}
+	opts := export.IMAPOptions{
+		Options:     export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every")},
+		Endpoint:    ep.String(),
+		Dial:        dialer.Dial,
+		Connections: c.Int("connections"),
+		Filter:      filter,
+		Progress:    new(export.Progress),
+	}
+	if t := throttleFrom(c); t != nil {
+		opts.Throttle = t
+	}
+	if c.Bool("dry-run") {
+		var a *archive.Archive
+		if _, err := os.Stat(c.String("archive")); err == nil {
+			if a, err = archive.Open(c.String("archive")); err != nil {
+				return err
+			}
+		}
+		plans, err := export.IMAPDryRun(c.Context, a, opts)
+		if err != nil {
+			return err
+		}
+		return printPlans(c, plans)
+	}
+	a, err := archive.OpenOrCreate(c.String("archive"))
+	if err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	shown := make(chan struct{})
+	go func() {
+		showProgress(opts.Progress, c.App.ErrWriter, stop)
+		close(shown)
+	}()
+	rep, err := export.IMAP(c.Context, a, opts)
+	close(stop)
+	<-shown
+	return finishExport(c, rep, err)
+}
+
+func printPlans(c *cli.Context, plans []export.FolderPlan) error {
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plans)
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "FOLDER\tMESSAGES\tSIZE\tNEW\tNEW SIZE\tNOTE")
+	var n, nn int
+	var b, nb int64
+	for _, p := range plans {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%s\t%s\n", p.Folder, p.Messages, bytesHuman(p.Bytes), p.New, bytesHuman(p.NewBytes), p.Note)
+		n, nn, b, nb = n+p.Messages, nn+p.New, b+p.Bytes, nb+p.NewBytes
+	}
+	fmt.Fprintf(w, "total\t%d\t%s\t%d\t%s\t(dry run: nothing stored)\n", n, bytesHuman(b), nn, bytesHuman(nb))
+	return w.Flush()
+}
+
+// finishExport prints the report and turns the outcome into the exit status.
+func finishExport(c *cli.Context, rep *export.Report, err error) error {
 	if rep != nil {
 		printExportReport(c, rep)
+	}
+	if errors.Is(err, errInterrupted(c)) {
+		return cli.Exit("interrupted: what was stored is kept; run the same command again to resume", 130)
 	}
 	if err != nil {
 		return err
@@ -70,6 +185,9 @@ func printExportReport(c *cli.Context, rep *export.Report) {
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 		return
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(c.App.ErrWriter, "warning:", w)
 	}
 	for _, f := range rep.Failures {
 		fmt.Fprintf(c.App.ErrWriter, "FAILED: folder %q %s: %s\n", f.Folder, f.Item, f.Error)

@@ -4,16 +4,30 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
 	app := newApp()
-	if err := app.Run(hoistFlags(app, os.Args)); err != nil {
+	// Ctrl-C and SIGTERM cancel the command's context, so a long export
+	// stops cleanly with its progress kept; a second Ctrl-C kills.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cancel(errStopped)
+		<-sig
+		os.Exit(130)
+	}()
+	if err := app.RunContext(ctx, hoistFlags(app, os.Args)); err != nil {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, "mailferry:", msg)
 		}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/testserver"
+)
+
+// mainEnv makes the test binary run main() instead of the tests, so that
+// tests can run mailferry as a process and kill it.
+const mainEnv = "MAILFERRY_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) != "" {
+		os.Args = append([]string{"mailferry"}, strings.Split(os.Getenv(mainEnv), "\x1f")...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// mailferryProcess returns a command that runs mailferry with args.
+func mailferryProcess(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), env...), mainEnv+"="+strings.Join(args, "\x1f"))
+	return cmd
+}
+
+func seedMailbox(t *testing.T, d *testserver.Dovecot, user string, n int) {
+	t.Helper()
+	folders := []string{"INBOX", "Archive/2024", "Entwürfe", "Q&A"}
+	for _, f := range folders[1:] {
+		d.CreateFolder(t, user, f, true)
+	}
+	var batch []testserver.Message
+	flush := func(folder string) {
+		if len(batch) > 0 {
+			d.Append(t, user, folder, batch...)
+			batch = batch[:0]
+		}
+	}
+	for i := range n {
+		r := rand.New(rand.NewPCG(uint64(i), 9))
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "From: a%d@example.net\r\nTo: %s@example.org\r\nSubject: test %d\r\nMessage-ID: <%d.t@example.net>\r\n\r\n", i%13, user, i, i)
+		for b.Len() < 2000+i%7000 {
+			fmt.Fprintf(&b, "%x %x %x\r\n", r.Uint64(), r.Uint64(), r.Uint64())
+		}
+		flags := []imap.Flag{imap.FlagSeen}
+		if i%5 == 0 {
+			flags = append(flags, "$label1", "Project-X")
+		}
+		batch = append(batch, testserver.Message{Body: b.Bytes(), Flags: flags, Date: time.Date(2022, 1, 1, 0, 0, i, 0, time.FixedZone("", (i%24-12)*3600))})
+		if len(batch) == 500 || i == n-1 {
+			flush(folders[(i/500)%len(folders)])
+		}
+	}
+}
+
+// serverSums lists what the server holds: folder, UID, SHA-256, flags.
+func serverSums(t *testing.T, d *testserver.Dovecot, user string) []string {
+	t.Helper()
+	c := d.Login(t, user)
+	list, err := c.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range list {
+		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+		if err != nil || sel.NumMessages == 0 {
+			continue
+		}
+		msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{UID: true, Flags: true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			var flags []string
+			for _, f := range m.Flags {
+				flags = append(flags, string(f))
+			}
+			out = append(out, fmt.Sprintf("%s/%d %s %v", l.Mailbox, m.UID, format.Sum(m.FindBodySection(&imap.FetchItemBodySection{})), format.NormalizeFlags(flags)))
+		}
+	}
+	return sorted(out)
+}
+
+func archiveSums(t *testing.T, dir, account string) []string {
+	t.Helper()
+	a, err := archive.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, _, _ := a.Snapshots()
+	snap, err := archive.SelectSnapshot(snaps, account, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	a.ReadSnapshot(snap.ID, func(rec format.SnapshotRecord) error {
+		if m := rec.Message; m != nil {
+			out = append(out, fmt.Sprintf("%s/%d %s %v", m.Folder, m.UID, m.ID, m.Flags))
+		}
+		return nil
+	})
+	return sorted(out)
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// TestExportKilledAndResumed SIGKILLs `mailferry export` mid-run several
+// times and once interrupts it like Ctrl-C; the same command then finishes
+// the job without downloading again what had been committed.
+func TestExportKilledAndResumed(t *testing.T) {
+	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "carol", Password: "carol-pw"}}})
+	const total = 1800
+	seedMailbox(t, d, "carol", total)
+	dir := filepath.Join(t.TempDir(), "archive")
+	env := []string{"MAILFERRY_PASSWORD=carol-pw"}
+	args := []string{"export", "--from", "imap://carol@" + d.IMAPAddr, "--archive", dir, "--tls-ca", d.CAFile,
+		"--connections", "2", "--max-messages-per-second", "600", "--checkpoint-every", "200ms", "--json"}
+
+	stored := func() int {
+		a, err := archive.Open(dir)
+		if err != nil {
+			return 0
+		}
+		idx, _, _ := a.Index()
+		_, _, n, _ := idx.Counts()
+		return n
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for kill := range 4 {
+		cmd := mailferryProcess(env, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(400+rng.IntN(500)) * time.Millisecond)
+		sig := syscall.SIGKILL
+		if kill == 3 {
+			sig = syscall.SIGINT
+		}
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		t.Logf("run %d: %v after %s; %d messages stored so far", kill, sig, err, stored())
+		if sig == syscall.SIGINT {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+				t.Errorf("interrupted export: %v, want exit status 130\n%s", err, out.String())
+			}
+		}
+		// The archive is intact after every kill.
+		if s := stored(); s > 0 {
+			a, _ := archive.Open(dir)
+			rep, err := a.Verify(t.Context())
+			if err != nil || !rep.OK() {
+				t.Fatalf("verify after kill %d: %v %v", kill, err, rep.Problems)
+			}
+		}
+	}
+	before := stored()
+	if before == 0 || before >= total {
+		t.Fatalf("%d of %d messages stored before the last run: kills came too early or too late to test resuming", before, total)
+	}
+	cmd := mailferryProcess(env, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("final run: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	var rep struct {
+		Messages   int   `json:"messages"`
+		Downloaded int64 `json:"downloaded"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	// The run before was interrupted cleanly and checkpointed all it had
+	// stored: at most the few messages in flight then are fetched again.
+	if rep.Messages != total || rep.Downloaded > int64(total-before+10) {
+		t.Errorf("final run: %d messages, %d downloaded; %d were stored before it", rep.Messages, rep.Downloaded, before)
+	}
+	want, got := serverSums(t, d, "carol"), archiveSums(t, dir, "carol@127.0.0.1")
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("archive differs from the server: %d vs %d records", len(got), len(want))
+	}
+}
