@@ -58,6 +58,7 @@ func BenchmarkWrite(b *testing.B) {
 		{"frame1M", WriterOptions{FrameSize: 1 << 20}},
 		{"frame4M", WriterOptions{FrameSize: 4 << 20}},
 		{"level3", WriterOptions{Level: zstd.SpeedDefault}},
+		{"best-headers", WriterOptions{HeaderLevel: zstd.SpeedBestCompression}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(corpusBytes(corpus))

@@ -3,10 +3,12 @@ package archive
 import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/format"
+	"sync"
 )
 
 // A frame of chunks on its way through compression into a pack.
 type frameJob struct {
+	kind   int // 0 header chunks, 1 body chunks
 	raw    []byte
 	chunks []frameChunk
 	out    []byte
@@ -18,8 +20,23 @@ type frameChunk struct {
 	off, len int64
 }
 
-func newFrameJob(size int) *frameJob {
-	return &frameJob{raw: make([]byte, 0, size), done: make(chan struct{})}
+// frameBuffers recycles frame buffers: at a few MiB each, allocating them
+// per frame made the garbage collector a tenth of an export's CPU.
+var frameBuffers sync.Pool
+
+func getBuffer(size int) []byte {
+	if b, ok := frameBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+func putBuffer(b []byte) {
+	frameBuffers.Put(&b)
+}
+
+func newFrameJob(size, kind int) *frameJob {
+	return &frameJob{kind: kind, raw: getBuffer(size), done: make(chan struct{})}
 }
 
 // orderItem is what packLoop receives, in the order frames were sealed:
@@ -35,10 +52,10 @@ type packResult struct {
 	err       error
 }
 
-func (w *Writer) compressLoop(enc *zstd.Encoder) {
+func (w *Writer) compressLoop(encs [2]*zstd.Encoder) {
 	defer w.wg.Done()
 	for j := range w.jobs {
-		j.out = enc.EncodeAll(j.raw, make([]byte, 0, len(j.raw)/2))
+		j.out = encs[j.kind].EncodeAll(j.raw, getBuffer(len(j.raw)))
 		close(j.done)
 	}
 }
@@ -93,6 +110,9 @@ func (w *Writer) packLoop() {
 		for _, c := range j.chunks {
 			locs = append(locs, format.ChunkLocation{ID: c.id, FrameOffset: start, FrameLength: int64(len(j.out)), Offset: c.off, Length: c.len})
 		}
+		putBuffer(j.raw)
+		putBuffer(j.out)
+		j.raw, j.out = nil, nil
 	}
 	if tf != nil {
 		tf.abort()

@@ -9,12 +9,28 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says
+// otherwise: an export streams, so a bigger heap only delays collection.
+const defaultMemoryLimit = 80 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if path := os.Getenv("MAILFERRY_CPUPROFILE"); path != "" {
+		// For performance work: a CPU profile of the whole run.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	app := newApp()
 	// Ctrl-C and SIGTERM cancel the command's context, so a long export
 	// stops cleanly with its progress kept; a second Ctrl-C kills.
