@@ -3,6 +3,10 @@ package export
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +199,68 @@ func TestIMAPExportSurvivesCutConnections(t *testing.T) {
 	_, _, got := readArchive(t, dir, "alice@test")
 	sameMessages(t, "archive exported through cuts", state, got)
 	t.Logf("%d cuts, %d connections; report: %s", proxy.Cuts(), proxy.Conns(), rep)
+}
+
+// TestIMAPExportRefusedMessage makes one message unreadable for Dovecot:
+// the export reports that message and exports every other one.
+func TestIMAPExportRefusedMessage(t *testing.T) {
+	d := startDovecot(t)
+	seedAccount(t, d, 50, 0)
+	c := d.Login(t, testUser)
+	_, state := readServer(t, c)
+	files, _ := filepath.Glob(filepath.Join(d.MaildirPath(testUser), "cur", "*"))
+	if len(files) == 0 {
+		t.Fatal("no message files in INBOX")
+	}
+	if err := os.Chmod(files[len(files)/2], 0); err != nil {
+		t.Fatal(err)
+	}
+	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
+	a, err := archive.OpenOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := IMAP(context.Background(), a, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) != 1 || rep.Failures[0].Folder != "INBOX" || !strings.HasPrefix(rep.Failures[0].Item, "uid ") {
+		t.Fatalf("failures: %+v", rep.Failures)
+	}
+	if rep.Messages != len(state)-1 {
+		t.Errorf("exported %d messages, want all %d but the refused one", rep.Messages, len(state)-1)
+	}
+}
+
+// TestIMAPDryRunStoresNothing lists what an export would do, filtered by
+// --include and --exclude, and leaves no archive behind.
+func TestIMAPDryRunStoresNothing(t *testing.T) {
+	d := startDovecot(t)
+	seedAccount(t, d, 20, 0)
+	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
+	plans, err := IMAPDryRun(context.Background(), nil, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial,
+		Filter: FolderFilter{Include: []*regexp.Regexp{regexp.MustCompile(`^(INBOX|Q&A|Archive)`)}, Exclude: []*regexp.Regexp{regexp.MustCompile(`Q1$`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]FolderPlan{}
+	for _, p := range plans {
+		got[p.Folder] = p
+	}
+	_, state := readServer(t, d.Login(t, testUser))
+	inbox := 0
+	for _, m := range state {
+		if m.folder == "INBOX" {
+			inbox++
+		}
+	}
+	if p := got["INBOX"]; p.Messages != inbox || p.New != inbox || p.Bytes == 0 {
+		t.Errorf("INBOX plan %+v, server has %d messages", p, inbox)
+	}
+	if _, ok := got["Q&A"]; !ok || len(got) != 4 {
+		t.Errorf("folders planned: %v; want INBOX, Q&A, Archive, Archive/2024", plans)
+	}
+	if _, ok := got["Archive/2024/Q1"]; ok {
+		t.Error("excluded folder planned")
+	}
 }

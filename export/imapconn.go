@@ -23,8 +23,13 @@ type conn struct {
 // do runs fn on the connection, redialling and running fn again when the
 // connection drops; fn must be safe to repeat. Other errors are returned.
 func (c *conn) do(ctx context.Context, fn func(*imapclient.Client) error) error {
+	return c.doN(ctx, c.retries, fn)
+}
+
+// doN is do with its own number of reconnects.
+func (c *conn) doN(ctx context.Context, retries int, fn func(*imapclient.Client) error) error {
 	var err error
-	for attempt := 0; attempt <= c.retries; attempt++ {
+	for attempt := 0; attempt <= retries; attempt++ {
 		if attempt > 0 {
 			if werr := c.backoff.Wait(ctx); werr != nil {
 				return werr
@@ -48,7 +53,7 @@ func (c *conn) do(ctx context.Context, fn func(*imapclient.Client) error) error 
 		}
 		c.drop()
 	}
-	return fmt.Errorf("gave up after %d reconnects: %w", c.retries, err)
+	return fmt.Errorf("gave up after %d reconnects: %w", retries, err)
 }
 
 func (c *conn) drop() {

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // fetcher downloads fetch jobs on a connection of its own.
@@ -22,6 +23,9 @@ type fetcher struct {
 // errUIDValidity means a folder's UIDVALIDITY changed while the export ran,
 // so its UIDs no longer name the messages that were examined.
 var errUIDValidity = errors.New("UIDVALIDITY changed during the export; run the export again")
+
+// errNoProgress means a batch kept failing before its first message.
+var errNoProgress = errors.New("connection lost twice before any message of the batch arrived")
 
 // archiveError is a failure to write the archive: it stops the export,
 // where a source's failure only skips messages.
@@ -38,7 +42,14 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 	folder := job.fw.folder.Name
 	remaining := job.uids
 	var stop error
-	err := w.do(ctx, func(c *imapclient.Client) error {
+	// Some servers drop the connection on a message they cannot read
+	// (Dovecot does on an unreadable file): a batch that dies twice without
+	// progress is split, and a lone message gets few reconnects.
+	retries, stalls := w.retries, 0
+	if len(remaining) == 1 {
+		retries = 2
+	}
+	err := w.doN(ctx, retries, func(c *imapclient.Client) error {
 		if err := w.examine(c, job.fw.folder); err != nil {
 			return err
 		}
@@ -48,6 +59,11 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 		if errors.As(err, &ae) {
 			stop = ae.err
 			return nil
+		}
+		if err != nil && len(done) == 0 && len(remaining) > 1 && mailconn.IsConnectionError(err) {
+			if stalls++; stalls >= 2 {
+				return fmt.Errorf("%w: %v", errNoProgress, err)
+			}
 		}
 		return err
 	})
