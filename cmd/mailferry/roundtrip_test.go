@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/maildir"
 	"github.com/mailferry/mailferry/internal/mbox"
@@ -322,5 +323,63 @@ func TestReadmeDemo(t *testing.T) {
 		if !strings.Contains(ls, folder) {
 			t.Errorf("archive ls lacks %s", folder)
 		}
+	}
+}
+
+// TestExtractOlderSnapshotAsEML exports twice with a change between, then
+// extracts the first snapshot by id prefix as .eml files: exactly its
+// messages come out, byte for byte, one file per message.
+func TestExtractOlderSnapshotAsEML(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	s, err := maildir.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := corpus(t)
+	for _, m := range msgs[:5] {
+		if _, err := s.Deliver("INBOX", nil, time.Unix(1e9, 0), bytes.NewReader(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arch := filepath.Join(t.TempDir(), "archive")
+	runCLI(t, "export", "--from", "maildir:"+src, "--archive", arch, "--account", "me")
+	if _, err := s.Deliver("INBOX", nil, time.Unix(2e9, 0), bytes.NewReader(msgs[6])); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, "export", "--from", "maildir:"+src, "--archive", arch, "--account", "me")
+
+	a, err := archive.Open(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, _, _ := a.Snapshots()
+	if len(snaps) != 2 {
+		t.Fatalf("%d snapshots, want 2", len(snaps))
+	}
+	out := filepath.Join(t.TempDir(), "eml")
+	runCLI(t, "archive", "extract", arch, "--snapshot", snaps[0].ID.String()[:10], "--to", "eml:"+out)
+	files, _ := filepath.Glob(filepath.Join(out, "INBOX", "*.eml"))
+	if len(files) != 5 {
+		t.Fatalf("extracted %d .eml files from the first snapshot, want 5", len(files))
+	}
+	want := map[format.ID]bool{}
+	for _, m := range msgs[:5] {
+		want[format.Sum(m)] = true
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !want[format.Sum(b)] {
+			t.Errorf("%s: not one of the first snapshot's messages", f)
+		}
+	}
+	// Without --snapshot, the latest has all six.
+	out2 := filepath.Join(t.TempDir(), "eml2")
+	runCLI(t, "archive", "extract", arch, "--to", "eml:"+out2)
+	if files, _ := filepath.Glob(filepath.Join(out2, "INBOX", "*.eml")); len(files) != 6 {
+		t.Errorf("latest snapshot: %d files, want 6", len(files))
+	}
+	// A snapshot id that matches nothing is a clear error.
+	if _, err := runCLIErr("archive", "extract", arch, "--snapshot", "ffffffffff", "--to", "eml:"+t.TempDir()); err == nil || !strings.Contains(err.Error(), "no snapshot") {
+		t.Errorf("unknown snapshot: %v", err)
 	}
 }
