@@ -45,6 +45,8 @@ type Options struct {
 	// CheckpointEvery is how often progress is made durable for resuming;
 	// DefaultCheckpointEvery if zero.
 	CheckpointEvery time.Duration
+	// Writer tunes the archive writer (compression level, frame size).
+	Writer archive.WriterOptions
 }
 
 func newRunID() string {

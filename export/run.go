@@ -50,7 +50,7 @@ func startRun(a *archive.Archive, account string, src format.Source, opts Option
 	if err != nil {
 		return nil, err
 	}
-	w, err := a.NewWriter(idx, archive.WriterOptions{})
+	w, err := a.NewWriter(idx, opts.Writer)
 	if err != nil {
 		return nil, err
 	}

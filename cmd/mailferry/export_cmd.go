@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/zstd"
 	"os"
 	"regexp"
 	"strings"
@@ -24,6 +25,7 @@ func exportCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --exclude)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+		&cli.StringFlag{Name: "compression", Value: "better", Usage: "zstd effort: `better` (smallest archive) or fast (about a third faster to write, about 8% larger)"},
 		&cli.DurationFlag{Name: "checkpoint-every", Value: export.DefaultCheckpointEvery, Usage: "make progress durable this often, so that a killed export resumes from there"},
 	}
 	return &cli.Command{
@@ -87,7 +89,11 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := export.Local(c.Context, a, store, export.Options{Account: c.String("account"), Tool: toolVersion()})
+	wo, err := writerOptions(c)
+	if err != nil {
+		return err
+	}
+	rep, err := export.Local(c.Context, a, store, export.Options{Account: c.String("account"), Tool: toolVersion(), Writer: wo})
 	return finishExport(c, rep, err)
 }
 
@@ -104,8 +110,12 @@ func runIMAPExport(c *cli.Context, from string) error {
 	if account == "" {
 		account = ep.Account()
 	}
+	wo, err := writerOptions(c)
+	if err != nil {
+		return err
+	}
 	opts := export.IMAPOptions{
-		Options:     export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every")},
+		Options:     export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo},
 		Endpoint:    ep.String(),
 		Dial:        dialer.Dial,
 		Connections: c.Int("connections"),
@@ -195,4 +205,15 @@ func printExportReport(c *cli.Context, rep *export.Report) {
 	fmt.Fprintf(c.App.Writer, "exported %s: %d folders, %d messages, %s; %d new messages stored in %s; snapshot %s (%s)\n",
 		rep.Account, rep.Folders, rep.Messages, bytesHuman(rep.Bytes), rep.NewMessages, bytesHuman(rep.NewBytes),
 		rep.Snapshot.Short(), rep.Duration.Round(1e6))
+}
+
+// writerOptions turns --compression into archive writer settings.
+func writerOptions(c *cli.Context) (archive.WriterOptions, error) {
+	switch c.String("compression") {
+	case "better", "":
+		return archive.WriterOptions{Level: zstd.SpeedBetterCompression}, nil
+	case "fast":
+		return archive.WriterOptions{Level: zstd.SpeedDefault}, nil
+	}
+	return archive.WriterOptions{}, cli.Exit(fmt.Sprintf("--compression %q: want better or fast", c.String("compression")), 2)
 }
