@@ -128,7 +128,7 @@ SyncState *
 	for round := range 2 {
 		arch := filepath.Join(work, fmt.Sprintf("archive%d", round))
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "export", "--from", "imap://bench@"+d.IMAPAddr,
-			"--archive", arch, "--tls-ca", d.CAFile))
+			"--archive", arch, "--tls-ca", d.CAFile, "--compression", compression()))
 		os.RemoveAll(filepath.Join(work, "mbsync"))
 		os.MkdirAll(filepath.Join(work, "mbsync"), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
@@ -141,4 +141,13 @@ SyncState *
 			fmt.Printf("%-10s %8d %12.0f %10.1f %14.1f\n", tool, round+1, float64(n)/r.wall.Seconds(), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024)
 		}
 	}
+}
+
+// compression is the --compression level the benchmark exports with:
+// MAILFERRY_BENCH_COMPRESSION, default better.
+func compression() string {
+	if c := os.Getenv("MAILFERRY_BENCH_COMPRESSION"); c != "" {
+		return c
+	}
+	return "better"
 }
