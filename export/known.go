@@ -1,6 +1,8 @@
 package export
 
 import (
+	"time"
+
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
 )
@@ -19,8 +21,10 @@ type folderKey struct {
 }
 
 type storedRef struct {
-	id   format.ID
-	size int64
+	id         format.ID
+	size       int64
+	date       time.Time
+	dateSource string
 }
 
 // loadKnown reads the account's latest complete snapshot and every
@@ -53,7 +57,7 @@ func loadKnown(a *archive.Archive, idx *archive.Index, account string) (*known, 
 			if !idx.HasMessage(m.ID) {
 				return nil
 			}
-			ref := storedRef{id: m.ID, size: m.Size}
+			ref := storedRef{id: m.ID, size: m.Size, date: m.InternalDate, dateSource: m.DateSource}
 			if m.UIDL != "" {
 				byUIDL := k.byUIDL[m.Folder]
 				if byUIDL == nil {

@@ -33,11 +33,11 @@ type Dialer struct {
 }
 
 // NewDialer checks ep and opts (the CA file is read here, so a wrong path
-// fails before any password is asked) and returns a Dialer. ep must be an
-// imap:// or imaps:// endpoint.
+// fails before any password is asked) and returns a Dialer: Dial for
+// imap:// and imaps:// endpoints, DialPOP3 for pop3:// and pop3s://.
 func NewDialer(ep Endpoint, opts Options) (*Dialer, error) {
-	if !ep.IsIMAP() {
-		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", ep)
+	if !ep.IsIMAP() && !ep.IsPOP3() {
+		return nil, fmt.Errorf("%s: not an IMAP or POP3 endpoint", ep)
 	}
 	cfg, err := opts.TLS.Config(opts.Client.TLSConfig, ep.Host)
 	if err != nil {
@@ -71,6 +71,9 @@ func (d *Dialer) Endpoint() Endpoint { return d.ep }
 // STARTTLS for imap:// when offered) and logs in. Errors are *DialError.
 // The caller closes the client, preferably after Logout.
 func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
+	if !d.ep.IsIMAP() {
+		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", d.ep)
+	}
 	// The password comes before the connection: a prompt left waiting
 	// while a connection is open would run into the server's login
 	// timeout, and it must not count against DialTimeout either.
