@@ -25,6 +25,7 @@ func exportCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --exclude)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+		&cli.BoolFlag{Name: "delete-after-export", Usage: "POP3 only: delete each message from the server once the archive has committed it and read it back intact (the only way mailferry ever changes a source)"},
 		&cli.StringFlag{Name: "compression", Value: "better", Usage: "zstd effort: `better` (smallest archive) or fast (about a third faster to write, about 8% larger)"},
 		&cli.DurationFlag{Name: "checkpoint-every", Value: export.DefaultCheckpointEvery, Usage: "make progress durable this often, so that a killed export resumes from there"},
 	}
@@ -35,6 +36,8 @@ func exportCommand() *cli.Command {
 			"   imap://USER@HOST[:PORT]   IMAP, with STARTTLS when the server offers it (plaintext only to loopback\n" +
 			"                             or with --allow-plaintext)\n" +
 			"   imaps://USER@HOST[:PORT]  IMAP over TLS\n" +
+			"   pop3://USER@HOST[:PORT]   POP3, with STLS when offered; pop3s:// for implicit TLS. Messages go to\n" +
+			"                             folder INBOX; re-runs fetch only new UIDLs\n" +
 			"   maildir:PATH              a Maildir++ tree (Dovecot, Courier layout; dovecot-keywords for custom keywords)\n" +
 			"   mbox:PATH                 an mbox file or a directory of them (Status/X-Status/X-Keywords become flags)\n" +
 			"Messages the archive already holds are not downloaded or stored again. The source is never changed.\n" +
@@ -80,6 +83,9 @@ func runExport(c *cli.Context) error {
 	from := c.String("from")
 	if strings.HasPrefix(from, "imap://") || strings.HasPrefix(from, "imaps://") {
 		return runIMAPExport(c, from)
+	}
+	if strings.HasPrefix(from, "pop3://") || strings.HasPrefix(from, "pop3s://") {
+		return runPOP3Export(c, from)
 	}
 	store, err := openLocalStore(from)
 	if err != nil {
@@ -142,15 +148,7 @@ func runIMAPExport(c *cli.Context, from string) error {
 	if err != nil {
 		return err
 	}
-	stop := make(chan struct{})
-	shown := make(chan struct{})
-	go func() {
-		showProgress(opts.Progress, c.App.ErrWriter, stop)
-		close(shown)
-	}()
-	rep, err := export.IMAP(c.Context, a, opts)
-	close(stop)
-	<-shown
+	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.IMAP(c.Context, a, opts) })
 	return finishExport(c, rep, err)
 }
 
@@ -216,4 +214,35 @@ func writerOptions(c *cli.Context) (archive.WriterOptions, error) {
 		return archive.WriterOptions{Level: zstd.SpeedDefault}, nil
 	}
 	return archive.WriterOptions{}, cli.Exit(fmt.Sprintf("--compression %q: want better or fast", c.String("compression")), 2)
+}
+
+func runPOP3Export(c *cli.Context, from string) error {
+	dialer, ep, err := dialerFor(c, from)
+	if err != nil {
+		return err
+	}
+	account := c.String("account")
+	if account == "" {
+		account = ep.Account()
+	}
+	wo, err := writerOptions(c)
+	if err != nil {
+		return err
+	}
+	opts := export.POP3Options{
+		Options:           export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo},
+		Endpoint:          ep.String(),
+		Dial:              dialer.DialPOP3,
+		Progress:          new(export.Progress),
+		DeleteAfterExport: c.Bool("delete-after-export"),
+	}
+	if t := throttleFrom(c); t != nil {
+		opts.Throttle = t
+	}
+	a, err := archive.OpenOrCreate(c.String("archive"))
+	if err != nil {
+		return err
+	}
+	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.POP3(c.Context, a, opts) })
+	return finishExport(c, rep, err)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/urfave/cli/v2"
 	"io"
 	"log/slog"
 	"os"
@@ -61,4 +62,18 @@ func showProgress(p *export.Progress, out io.Writer, stop <-chan struct{}) {
 				"rate_bytes_per_s", int64(rate), "failed", p.Failed.Load(), "eta", eta)
 		}
 	}
+}
+
+// withProgress runs an export while its progress is shown.
+func withProgress(c *cli.Context, p *export.Progress, run func() (*export.Report, error)) (*export.Report, error) {
+	stop := make(chan struct{})
+	shown := make(chan struct{})
+	go func() {
+		showProgress(p, c.App.ErrWriter, stop)
+		close(shown)
+	}()
+	rep, err := run()
+	close(stop)
+	<-shown
+	return rep, err
 }
