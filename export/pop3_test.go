@@ -145,3 +145,26 @@ func TestPOP3Export(t *testing.T) {
 		}
 	}
 }
+
+// TestPOP3DeleteAfterExport deletes only what the archive holds intact.
+func TestPOP3DeleteAfterExport(t *testing.T) {
+	d := startDovecot(t)
+	d.Append(t, "bob", "INBOX", testserver.Message{Body: generated(1, 500)}, testserver.Message{Body: generated(2, 700)})
+	dl, endpoint := pop3Dialer(t, d, "bob", "bob-pw")
+	want := maildrop(t, dl)
+	dir := t.TempDir()
+	a, _ := archive.OpenOrCreate(dir)
+	rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "bob@pop"}, Endpoint: endpoint, Dial: dl.DialPOP3, DeleteAfterExport: true})
+	if err != nil || !rep.Complete() || rep.Messages != 2 {
+		t.Fatalf("export: %v %+v", err, rep)
+	}
+	if left := maildrop(t, dl); len(left) != 0 {
+		t.Errorf("%d messages left on the server after --delete-after-export", len(left))
+	}
+	got := pop3Records(t, dir, "bob@pop")
+	for uidl, sum := range want {
+		if got[uidl].ID != sum {
+			t.Errorf("UIDL %s not in the archive", uidl)
+		}
+	}
+}
