@@ -91,15 +91,20 @@ func IMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Report, e
 	defer coord.close()
 	var folders []format.Folder
 	var subsKnown bool
+	var ns *format.Namespace
 	err := coord.do(ctx, func(c *imapclient.Client) error {
 		var err error
-		folders, subsKnown, err = listFolders(c)
+		if folders, subsKnown, err = listFolders(c); err != nil {
+			return err
+		}
+		ns, err = personalNamespace(c)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list folders of %s: %w", opts.Endpoint, err)
 	}
-	r, err := startRun(a, opts.Account, format.Source{Kind: format.SourceIMAP, Endpoint: opts.Endpoint}, opts.Options)
+	src := format.Source{Kind: format.SourceIMAP, Endpoint: opts.Endpoint}
+	r, err := startRun(a, opts.Account, src, opts.Options, ns)
 	if err != nil {
 		return nil, err
 	}

@@ -51,8 +51,11 @@ func TestIMAPExportFidelity(t *testing.T) {
 	sameMessages(t, "server after export", before, after)
 
 	// The archive holds every message byte for byte, with flags and dates.
-	_, folders, got := readArchive(t, dir, "alice@127.0.0.1")
+	snap, folders, got := readArchive(t, dir, "alice@127.0.0.1")
 	sameMessages(t, "archive", before, got)
+	if ns := snap.Namespace; ns == nil || ns.Prefix != "" || ns.Delimiter != "/" {
+		t.Errorf("snapshot namespace %+v, want prefix \"\" and delimiter /", ns)
+	}
 
 	// Folder metadata: delimiter, attributes, special use, subscriptions,
 	// UIDVALIDITY; names decoded from modified UTF-7.

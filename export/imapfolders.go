@@ -112,3 +112,25 @@ func (ff FolderFilter) Match(name string) bool {
 	}
 	return false
 }
+
+// personalNamespace returns the server's first personal namespace (RFC
+// 2342), or nil when the server has no NAMESPACE: importers then infer the
+// prefix from the folder names.
+func personalNamespace(c *imapclient.Client) (*format.Namespace, error) {
+	if !c.Caps().Has(imap.CapNamespace) && !c.Caps().Has(imap.CapIMAP4rev2) {
+		return nil, nil
+	}
+	data, err := c.Namespace().Wait()
+	if err != nil {
+		return nil, fmt.Errorf("NAMESPACE: %w", err)
+	}
+	if len(data.Personal) == 0 {
+		return nil, nil
+	}
+	p := data.Personal[0]
+	ns := &format.Namespace{Prefix: p.Prefix}
+	if p.Delim != 0 {
+		ns.Delimiter = string(p.Delim)
+	}
+	return ns, nil
+}

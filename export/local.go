@@ -81,7 +81,7 @@ func Local(ctx context.Context, a *archive.Archive, store LocalStore, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("list folders of %s: %w", src.Endpoint, err)
 	}
-	r, err := startRun(a, account, src, opts)
+	r, err := startRun(a, account, src, opts, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, e
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", opts.Endpoint, err)
 	}
-	r, err := startRun(a, opts.Account, format.Source{Kind: format.SourcePOP3, Endpoint: opts.Endpoint}, opts.Options)
+	r, err := startRun(a, opts.Account, format.Source{Kind: format.SourcePOP3, Endpoint: opts.Endpoint}, opts.Options, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ type run struct {
 }
 
 // startRun opens the archive for a run of account from src.
-func startRun(a *archive.Archive, account string, src format.Source, opts Options) (*run, error) {
+func startRun(a *archive.Archive, account string, src format.Source, opts Options, ns *format.Namespace) (*run, error) {
 	if opts.CheckpointEvery <= 0 {
 		opts.CheckpointEvery = DefaultCheckpointEvery
 	}
@@ -54,7 +54,7 @@ func startRun(a *archive.Archive, account string, src format.Source, opts Option
 	if err != nil {
 		return nil, err
 	}
-	h := format.Snapshot{Account: account, Source: src, Run: newRunID(), Started: time.Now(), Complete: true, Parent: parent, Tool: opts.Tool}
+	h := format.Snapshot{Account: account, Source: src, Run: newRunID(), Started: time.Now(), Complete: true, Parent: parent, Tool: opts.Tool, Namespace: ns}
 	full, err := w.NewSnapshot(h)
 	if err != nil {
 		w.Close()
