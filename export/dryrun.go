@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // FolderPlan is what a dry run found in one folder.
@@ -37,10 +38,10 @@ func IMAPDryRun(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fo
 			return nil, err
 		}
 	}
-	coord := &conn{dial: opts.Dial, retries: opts.Retries}
-	defer coord.close()
+	coord := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
+	defer coord.Close()
 	var plans []FolderPlan
-	err := coord.do(ctx, func(c *imapclient.Client) error {
+	err := coord.Do(ctx, func(c *imapclient.Client) error {
 		plans = plans[:0]
 		folders, _, err := listFolders(c)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // IMAPOptions configure an IMAP export.
@@ -87,12 +88,12 @@ type fetchJob struct {
 // with Failures means some messages could not be exported.
 func IMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Report, error) {
 	opts.defaults()
-	coord := &conn{dial: opts.Dial, retries: opts.Retries}
-	defer coord.close()
+	coord := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
+	defer coord.Close()
 	var folders []format.Folder
 	var subsKnown bool
 	var ns *format.Namespace
-	err := coord.do(ctx, func(c *imapclient.Client) error {
+	err := coord.Do(ctx, func(c *imapclient.Client) error {
 		var err error
 		if folders, subsKnown, err = listFolders(c); err != nil {
 			return err
@@ -118,7 +119,7 @@ func IMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Report, e
 	return r.finishOrStop(ctx, exportIMAP(ctx, r, k, coord, folders, opts))
 }
 
-func exportIMAP(ctx context.Context, r *run, k *known, coord *conn, folders []format.Folder, opts IMAPOptions) error {
+func exportIMAP(ctx context.Context, r *run, k *known, coord *mailconn.Session, folders []format.Folder, opts IMAPOptions) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan fetchJob, opts.Connections)
@@ -127,8 +128,8 @@ func exportIMAP(ctx context.Context, r *run, k *known, coord *conn, folders []fo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &fetcher{conn: conn{dial: opts.Dial, retries: opts.Retries}, r: r, opts: &opts}
-			defer w.close()
+			w := &fetcher{Session: mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}, r: r, opts: &opts}
+			defer w.Close()
 			for job := range jobs {
 				if err := w.fetch(ctx, job); err != nil {
 					cancel(err)
@@ -149,7 +150,7 @@ func exportIMAP(ctx context.Context, r *run, k *known, coord *conn, folders []fo
 // examineFolders walks the folders on the coordinating connection: records
 // each one, records the messages the archive has, and hands the rest out
 // as fetch jobs.
-func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders []format.Folder, opts IMAPOptions, jobs chan<- fetchJob) error {
+func examineFolders(ctx context.Context, r *run, k *known, coord *mailconn.Session, folders []format.Folder, opts IMAPOptions, jobs chan<- fetchJob) error {
 	for _, f := range folders {
 		if !opts.Filter.Match(f.Name) {
 			continue
@@ -163,7 +164,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders 
 		var sel *imap.SelectData
 		meta := map[imap.UID]msgMeta{}
 		var order []imap.UID
-		err := coord.do(ctx, func(c *imapclient.Client) error {
+		err := coord.Do(ctx, func(c *imapclient.Client) error {
 			var err error
 			clear(meta)
 			order = order[:0]
@@ -200,7 +201,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *conn, folders 
 
 		var byHeader map[imap.UID]format.ID
 		if k.renumbered(f.Name, f.UIDValidity) {
-			err := coord.do(ctx, func(c *imapclient.Client) error {
+			err := coord.Do(ctx, func(c *imapclient.Client) error {
 				var err error
 				if _, err = c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
 					return err

@@ -15,7 +15,7 @@ import (
 
 // fetcher downloads fetch jobs on a connection of its own.
 type fetcher struct {
-	conn
+	mailconn.Session
 	r    *run
 	opts *IMAPOptions
 }
@@ -45,11 +45,11 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 	// Some servers drop the connection on a message they cannot read
 	// (Dovecot does on an unreadable file): a batch that dies twice without
 	// progress is split, and a lone message gets few reconnects.
-	retries, stalls := w.retries, 0
+	retries, stalls := w.Retries, 0
 	if len(remaining) == 1 {
 		retries = 2
 	}
-	err := w.doN(ctx, retries, func(c *imapclient.Client) error {
+	err := w.DoN(ctx, retries, func(c *imapclient.Client) error {
 		if err := w.examine(c, job.fw.folder); err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 // examine selects the folder read-only unless it already is, and checks
 // that its UIDVALIDITY is the one its messages were examined under.
 func (w *fetcher) examine(c *imapclient.Client, f format.Folder) error {
-	if w.selected == f.Name {
+	if w.Selected == f.Name {
 		return nil
 	}
 	sel, err := c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait()
@@ -107,7 +107,7 @@ func (w *fetcher) examine(c *imapclient.Client, f format.Folder) error {
 	if sel.UIDValidity != f.UIDValidity {
 		return fmt.Errorf("%w (was %d, now %d)", errUIDValidity, f.UIDValidity, sel.UIDValidity)
 	}
-	w.selected = f.Name
+	w.Selected = f.Name
 	return nil
 }
 

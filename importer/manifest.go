@@ -277,3 +277,16 @@ func sanitizeFileName(s string) string {
 	}
 	return string(b)
 }
+
+// entriesIn returns the entries of a destination folder.
+func (m *Manifest) entriesIn(folder string, uidValidity uint32) []ManifestEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []ManifestEntry
+	for _, e := range m.entries {
+		if e.Folder == folder && e.UIDValidity == uidValidity {
+			out = append(out, *e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,420 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/mailconn"
+)
+
+// IMAPOptions configure an import into an IMAP server.
+type IMAPOptions struct {
+	// Dial opens a logged-in connection to the destination.
+	Dial func(ctx context.Context) (*imapclient.Client, error)
+	// Snapshot is the snapshot to replay.
+	Snapshot archive.SnapshotInfo
+	Folders  FolderMapOptions
+	// CaseInsensitive says the destination folds folder-name case
+	// (Exchange, Office 365, Gmail).
+	CaseInsensitive bool
+	// Manifest remembers what went where; required unless planning.
+	Manifest *Manifest
+	// Connections is how many APPENDs run at once (default 2).
+	Connections int
+	Throttle    *mailconn.Throttle
+	Retries     int
+}
+
+// FolderPlan is the plan for one source folder.
+type FolderPlan struct {
+	Mapping  FolderMapping
+	New      int
+	NewBytes int64
+	Already  int // in the manifest: appended by an earlier run
+	Pending  int // an earlier run was killed around its APPEND: settled first
+}
+
+// ImportReport says what an import did. It is complete when Failures is
+// empty.
+type ImportReport struct {
+	Appended, Already, Settled int
+	Bytes                      int64
+	Created                    []string
+	Failures                   []Failure
+	Duration                   time.Duration
+}
+
+// Failure is a message or folder that could not be imported.
+type Failure struct {
+	Folder string `json:"folder"`
+	Item   string `json:"item"`
+	Error  string `json:"error"`
+}
+
+// Complete reports whether every message landed.
+func (r *ImportReport) Complete() bool { return len(r.Failures) == 0 }
+
+func (o *IMAPOptions) defaults() {
+	if o.Connections <= 0 {
+		o.Connections = 2
+	}
+	if o.Retries <= 0 {
+		o.Retries = 6
+	}
+}
+
+// snapshotFolders reads the folder records of a snapshot.
+func snapshotFolders(a *archive.Archive, snap format.ID) ([]format.Folder, error) {
+	var out []format.Folder
+	err := a.ReadSnapshot(snap, func(rec format.SnapshotRecord) error {
+		if rec.Folder != nil {
+			out = append(out, *rec.Folder)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PlanIMAP works out what an import would do, changing nothing on the
+// destination: each source folder's destination, whether it exists, and
+// how many messages are new or already there (by the manifest, if given).
+func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]FolderPlan, error) {
+	opts.defaults()
+	c, err := opts.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	mappings, err := mapFolders(c, a, opts)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]FolderPlan, len(mappings))
+	index := map[string]int{}
+	folders := map[string]format.Folder{}
+	for i, m := range mappings {
+		plans[i].Mapping = m
+		index[m.Source.Name] = i
+		folders[m.Source.Name] = m.Source
+	}
+	err = a.ReadSnapshot(opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
+		m := rec.Message
+		if m == nil {
+			return nil
+		}
+		p := &plans[index[m.Folder]]
+		if opts.Manifest != nil {
+			if e, ok := opts.Manifest.Lookup(RecordKey(opts.Snapshot.Account, folders[m.Folder], *m)); ok {
+				if e.Done {
+					p.Already++
+				} else {
+					p.Pending++
+				}
+				return nil
+			}
+		}
+		p.New++
+		p.NewBytes += m.Size
+		return nil
+	})
+	return plans, err
+}
+
+func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]FolderMapping, error) {
+	dest, err := readDestination(c, opts.CaseInsensitive)
+	if err != nil {
+		return nil, err
+	}
+	src, err := snapshotFolders(a, opts.Snapshot.ID)
+	if err != nil {
+		return nil, err
+	}
+	return MapFolders(src, opts.Snapshot.Namespace, dest, opts.Folders)
+}
+
+// ImportIMAP replays the snapshot into the destination: creates folders,
+// settles what a killed run left unresolved, and appends every message the
+// manifest does not hold, byte for byte with its flags and internal date.
+// Run again, it appends nothing.
+func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*ImportReport, error) {
+	opts.defaults()
+	start := time.Now()
+	if opts.Manifest == nil {
+		return nil, errors.New("import: no manifest")
+	}
+	rep := &ImportReport{}
+	im := &importer{a: a, opts: &opts, rep: rep, folders: map[string]*destFolder{}}
+	coord := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
+	defer coord.Close()
+	var mappings []FolderMapping
+	err := coord.Do(ctx, func(c *imapclient.Client) error {
+		var err error
+		if mappings, err = mapFolders(c, a, opts); err != nil {
+			return err
+		}
+		rep.Created, err = createFolders(c, mappings)
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+	im.mappings = map[string]FolderMapping{}
+	for _, m := range mappings {
+		im.mappings[m.Source.Name] = m
+	}
+	if err := im.settleAll(ctx, coord); err != nil {
+		return rep, err
+	}
+	idx, _, err := a.Index()
+	if err != nil {
+		return rep, err
+	}
+	if im.reader, err = a.NewReader(idx); err != nil {
+		return rep, err
+	}
+	defer im.reader.Close()
+	err = im.appendAll(ctx)
+	rep.Duration = time.Since(start)
+	return rep, err
+}
+
+// importer is one import run.
+type importer struct {
+	a        *archive.Archive
+	opts     *IMAPOptions
+	reader   *archive.Reader
+	mappings map[string]FolderMapping // by source folder
+
+	mu      sync.Mutex
+	rep     *ImportReport
+	folders map[string]*destFolder // by destination name
+}
+
+// destFolder is what the import knows of a destination folder.
+type destFolder struct {
+	name        string
+	uidValidity uint32
+	// uidNext is a lower bound for the UID of any APPEND not yet done:
+	// what SELECT said, raised past every UID an APPEND got since.
+	uidNext        uint32
+	permanentFlags []string
+}
+
+func (im *importer) fail(folder, item string, err error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	im.rep.Failures = append(im.rep.Failures, Failure{Folder: folder, Item: item, Error: err.Error()})
+	slog.Warn("not imported", "folder", folder, "item", item, "error", err)
+}
+
+// folder returns the destination folder's state, selecting it on c the
+// first time.
+func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, error) {
+	im.mu.Lock()
+	f := im.folders[name]
+	im.mu.Unlock()
+	if f != nil {
+		return f, nil
+	}
+	sel, err := c.Select(name, nil).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("SELECT %q: %w", name, err)
+	}
+	f = &destFolder{name: name, uidValidity: sel.UIDValidity, uidNext: uint32(sel.UIDNext)}
+	for _, pf := range sel.PermanentFlags {
+		f.permanentFlags = append(f.permanentFlags, string(pf))
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if old := im.folders[name]; old != nil {
+		return old, nil
+	}
+	im.folders[name] = f
+	return f, nil
+}
+
+func (im *importer) landed(f *destFolder, uid uint32) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if uid >= f.uidNext {
+		f.uidNext = uid + 1
+	}
+}
+
+type appendJob struct {
+	key    string
+	folder format.Folder
+	msg    format.Message
+	dest   string
+}
+
+// appendAll streams the snapshot's messages to the workers, skipping what
+// the manifest holds.
+func (im *importer) appendAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := make(chan appendJob, im.opts.Connections*2)
+	var wg sync.WaitGroup
+	for range im.opts.Connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
+			defer s.Close()
+			for j := range jobs {
+				if err := im.append(ctx, s, j); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	srcFolders := map[string]format.Folder{}
+	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
+		if f := rec.Folder; f != nil {
+			srcFolders[f.Name] = *f
+			return nil
+		}
+		m := *rec.Message
+		mp := im.mappings[m.Folder]
+		if mp.Excluded || mp.Dest == "" {
+			return nil
+		}
+		key := RecordKey(im.opts.Snapshot.Account, srcFolders[m.Folder], m)
+		if e, ok := im.opts.Manifest.Lookup(key); ok && e.Done {
+			im.mu.Lock()
+			im.rep.Already++
+			im.mu.Unlock()
+			return nil
+		}
+		select {
+		case jobs <- appendJob{key: key, folder: srcFolders[m.Folder], msg: m, dest: mp.Dest}:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = context.Cause(ctx)
+	}
+	return err
+}
+
+// append lands one message exactly once: intent, APPEND, outcome. After a
+// dropped connection the intent is settled against the destination before
+// the APPEND is tried again. Only manifest and archive failures and
+// cancellation are returned; the server's refusals are reported.
+func (im *importer) append(ctx context.Context, s *mailconn.Session, j appendJob) error {
+	var stop error
+	err := s.Do(ctx, func(c *imapclient.Client) error {
+		f, err := im.folder(c, j.dest)
+		if err != nil {
+			return err
+		}
+		// A previous attempt of this run, cut with the connection, may
+		// have landed.
+		if e, ok := im.opts.Manifest.Lookup(j.key); ok && !e.Done {
+			landed, err := im.settle(c, f, e)
+			if err != nil || landed {
+				if landed {
+					im.mu.Lock()
+					im.rep.Settled++
+					im.mu.Unlock()
+				}
+				return err
+			}
+		}
+		flags := destinationFlags(j.msg.Flags, f.permanentFlags)
+		rc, size, err := im.reader.Open(j.msg.ID)
+		if err != nil {
+			stop = fmt.Errorf("archive: %w", err)
+			return nil
+		}
+		defer rc.Close()
+		im.mu.Lock()
+		uidNext := f.uidNext
+		im.mu.Unlock()
+		entry := ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: j.msg.ID, Size: size, Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}
+		if err := im.opts.Manifest.Intent(entry); err != nil {
+			stop = err
+			return nil
+		}
+		if t := im.opts.Throttle; t != nil {
+			if err := t.WaitMessage(ctx); err != nil {
+				return err
+			}
+		}
+		cmd := c.Append(f.name, size, &imap.AppendOptions{Flags: flags, Time: j.msg.InternalDate})
+		_, werr := io.Copy(cmd, rc)
+		cerr := cmd.Close()
+		data, err := cmd.Wait()
+		if err == nil {
+			err = errors.Join(werr, cerr)
+		}
+		if err != nil {
+			if !mailconn.IsConnectionError(err) {
+				// The server refused this message: it did not land.
+				if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil {
+					stop = aerr
+					return nil
+				}
+				im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", f.name, err))
+				return nil
+			}
+			return err
+		}
+		uid := uint32(data.UID)
+		if err := im.opts.Manifest.Done(j.key, uid, data.UIDValidity); err != nil {
+			stop = err
+			return nil
+		}
+		if uid != 0 {
+			im.landed(f, uid)
+		}
+		im.mu.Lock()
+		im.rep.Appended++
+		im.rep.Bytes += size
+		im.mu.Unlock()
+		return nil
+	})
+	if stop != nil {
+		return stop
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), err)
+	}
+	return nil
+}
+
+// destinationFlags are the flags sent with APPEND: never \Recent, and no
+// keywords where the folder's PERMANENTFLAGS lacks \* (an empty list says
+// nothing, so keywords are kept).
+func destinationFlags(flags format.Flags, permanent []string) []imap.Flag {
+	keywordsOK := len(permanent) == 0
+	for _, p := range permanent {
+		if p == `\*` {
+			keywordsOK = true
+		}
+	}
+	var out []imap.Flag
+	for _, f := range format.NormalizeFlags(flags) {
+		if len(f) > 0 && f[0] != '\\' && !keywordsOK {
+			continue
+		}
+		out = append(out, imap.Flag(f))
+	}
+	return out
+}

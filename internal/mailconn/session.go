@@ -1,0 +1,77 @@
+package mailconn
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Session is one IMAP connection that is dialled when first needed and
+// again after it drops, with backoff. go-imap has no reconnect of its own;
+// export and import both work through this.
+type Session struct {
+	Dial    func(ctx context.Context) (*imapclient.Client, error)
+	Retries int // reconnects allowed for one piece of work
+	// Selected is the folder the caller has selected on the connection;
+	// it is cleared whenever the connection is replaced.
+	Selected string
+
+	c       *imapclient.Client
+	backoff Backoff
+}
+
+// Do runs fn on the connection, redialling and running fn again when the
+// connection drops (IsConnectionError); fn must be safe to repeat. Other
+// errors are returned as they are.
+func (s *Session) Do(ctx context.Context, fn func(*imapclient.Client) error) error {
+	return s.DoN(ctx, s.Retries, fn)
+}
+
+// DoN is Do with its own number of reconnects.
+func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Client) error) error {
+	var err error
+	for attempt := 0; attempt <= retries; attempt++ {
+		if attempt > 0 {
+			if werr := s.backoff.Wait(ctx); werr != nil {
+				return werr
+			}
+		}
+		if s.c == nil {
+			if s.c, err = s.Dial(ctx); err != nil {
+				s.c = nil
+				if ctx.Err() != nil || !IsConnectionError(err) {
+					return err
+				}
+				continue
+			}
+			s.Selected = ""
+		}
+		if err = fn(s.c); err == nil || !IsConnectionError(err) {
+			if err == nil {
+				s.backoff.Reset()
+			}
+			return err
+		}
+		s.Drop()
+	}
+	return fmt.Errorf("gave up after %d reconnects: %w", retries, err)
+}
+
+// Drop closes the connection without a goodbye; the next Do redials.
+func (s *Session) Drop() {
+	if s.c != nil {
+		s.c.Close()
+		s.c = nil
+	}
+	s.Selected = ""
+}
+
+// Close logs out and closes the connection.
+func (s *Session) Close() {
+	if s.c != nil {
+		s.c.Logout().Wait()
+		s.c.Close()
+		s.c = nil
+	}
+}
