@@ -46,11 +46,16 @@ type FolderPlan struct {
 // ImportReport says what an import did. It is complete when Failures is
 // empty.
 type ImportReport struct {
-	Appended, Already, Settled int
-	Bytes                      int64
-	Created                    []string
-	Failures                   []Failure
-	Duration                   time.Duration
+	Appended int `json:"appended"`
+	// Already counts messages the manifest says an earlier run appended.
+	Already int `json:"already"`
+	// Settled counts messages an interrupted run had appended without
+	// recording it, found on the destination and recorded now.
+	Settled  int           `json:"settled"`
+	Bytes    int64         `json:"bytes"`
+	Created  []string      `json:"created_folders,omitempty"`
+	Failures []Failure     `json:"failures,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Failure is a message or folder that could not be imported.

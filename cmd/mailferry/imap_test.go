@@ -224,3 +224,78 @@ func killAndResume(t *testing.T, scheme string) {
 		}
 	}
 }
+
+// TestImportKilledAndResumed SIGKILLs `mailferry import` at random points
+// a dozen times, resuming each time: the destination ends with exactly the
+// archive's messages, none twice and none missing.
+func TestImportKilledAndResumed(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "carol", Password: "carol-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "dave", Password: "dave-pw"}}, Prefix: "INBOX.", Separator: "."})
+	const total = 800
+	seedMailbox(t, src, "carol", total)
+	dir := filepath.Join(t.TempDir(), "archive")
+	runCLI(t, "export", "--from", "imap://carol@"+src.IMAPAddr, "--archive", dir, "--tls-ca", src.CAFile, "--password-file", writeSecret(t, "carol-pw"))
+
+	env := []string{"MAILFERRY_PASSWORD=dave-pw"}
+	args := []string{"import", "--archive", dir, "--to", "imap://dave@" + dst.IMAPAddr, "--tls-ca", dst.CAFile,
+		"--connections", "3", "--max-messages-per-second", "150", "--json"}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	for kill := range 12 {
+		cmd := mailferryProcess(env, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+rng.IntN(350)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
+			t.Logf("run %d ended before the kill: %v\n%s", kill, err, out.String())
+		}
+	}
+	cmd := mailferryProcess(env, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("final import: %v\n%s", err, out.String())
+	}
+	t.Logf("final run: %s", bytes.TrimSpace(out.Bytes()))
+
+	rename := func(s string) string {
+		if s == "INBOX" {
+			return s
+		}
+		return strings.TrimPrefix(strings.ReplaceAll(s, ".", "/"), "INBOX/")
+	}
+	want := serverSums(t, src, "carol")
+	got := serverSums(t, dst, "dave")
+	// Compare without UIDs (the destination numbers its own), with the
+	// destination's folder names mapped back.
+	strip := func(list []string, mapName func(string) string) []string {
+		var out []string
+		for _, l := range list {
+			folderUID, rest, _ := strings.Cut(l, " ")
+			folder := folderUID[:strings.LastIndexByte(folderUID, '/')]
+			out = append(out, mapName(folder)+" "+rest)
+		}
+		return sorted(out)
+	}
+	w, g := strip(want, func(s string) string { return s }), strip(got, rename)
+	if strings.Join(w, "\n") != strings.Join(g, "\n") {
+		t.Errorf("destination after kills: %d messages, source %d (duplicates or losses)", len(g), len(w))
+	}
+	// A further run appends nothing.
+	out2 := runCLI(t, append(args[:len(args)-1], "--password-file", writeSecret(t, "dave-pw"))...)
+	if !strings.Contains(out2, " 0 appended") {
+		t.Errorf("run after completion: %s", out2)
+	}
+}
+
+func writeSecret(t *testing.T, pw string) string {
+	p := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(p, []byte(pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

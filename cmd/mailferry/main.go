@@ -74,6 +74,7 @@ func newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			exportCommand(),
+			importCommand(),
 			archiveCommand(),
 			versionCommand(),
 		},

@@ -21,3 +21,8 @@ func errInterrupted(c *cli.Context) error {
 }
 
 var errNever = errors.New("never")
+
+// errorsIsInterrupted reports whether err is the user's interruption.
+func errorsIsInterrupted(c *cli.Context, err error) bool {
+	return err != nil && errors.Is(err, errInterrupted(c))
+}

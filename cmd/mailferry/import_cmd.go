@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"text/tabwriter"
+
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func importCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` to read", Required: true},
+		&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
+		accountFlag, snapshotFlag,
+		&cli.StringFlag{Name: "manifest", Usage: "keep the import's manifest in `FILE` (default: inside the archive directory; give one for a read-only archive)"},
+		&cli.StringSliceFlag{Name: "map", Usage: "rename folders: `REGEX=REPLACEMENT` on the destination-form name, in order (repeatable; imapsync --regextrans2)"},
+		&cli.StringSliceFlag{Name: "include", Usage: "import only folders matching `REGEX` (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders matching `REGEX` (repeatable)"},
+		&cli.StringFlag{Name: "into", Usage: "place everything under `FOLDER` (INBOX becomes FOLDER itself; imapsync --subfolder2)"},
+		&cli.BoolFlag{Name: "no-special-use", Usage: "do not map special folders (Sent, Drafts, Trash…) onto the destination's own"},
+		&cli.BoolFlag{Name: "case-insensitive", Usage: "the destination folds folder-name case (Exchange, Office 365, Gmail)"},
+		&cli.IntFlag{Name: "connections", Value: 2, Usage: "APPEND over `N` connections at once"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
+		&cli.BoolFlag{Name: "json", Usage: "print the plan or report as JSON"},
+	}
+	return &cli.Command{
+		Name:  "import",
+		Usage: "replay an archive's snapshot into an IMAP server, exactly once",
+		Description: "Every message of the snapshot (the account's latest unless --snapshot) is appended byte for byte\n" +
+			"with its flags and internal date, into folders mapped to the destination's namespace and special\n" +
+			"folders. The manifest remembers what went where: running the import again, or after it was killed,\n" +
+			"appends each message exactly once. Exit status: 0 complete, 3 some messages failed (listed), 130\n" +
+			"interrupted (run again to resume), 1 other errors.",
+		Flags:  append(flags, connFlags()...),
+		Action: runImport,
+	}
+}
+
+func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, s := range c.StringSlice(name) {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return nil, cli.Exit(fmt.Sprintf("--%s %q: %v", name, s, err), 2)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+func runImport(c *cli.Context) error {
+	a, err := archive.Open(c.String("archive"))
+	if err != nil {
+		return err
+	}
+	snap, err := selectSnapshot(c, a)
+	if err != nil {
+		return err
+	}
+	dialer, ep, err := dialerFor(c, c.String("to"))
+	if err != nil {
+		return err
+	}
+	rules, err := importer.ParseMapRules(c.StringSlice("map"))
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	include, err := regexps(c, "include")
+	if err != nil {
+		return err
+	}
+	exclude, err := regexps(c, "exclude")
+	if err != nil {
+		return err
+	}
+	opts := importer.IMAPOptions{
+		Dial:     dialer.Dial,
+		Snapshot: snap,
+		Folders: importer.FolderMapOptions{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
+			NoSpecialUse: c.Bool("no-special-use")},
+		CaseInsensitive: c.Bool("case-insensitive"),
+		Connections:     c.Int("connections"),
+		Throttle:        throttleFrom(c),
+	}
+	path := c.String("manifest")
+	if path == "" {
+		path = importer.DefaultManifestPath(a.Dir(), ep.Account()+"_"+fmt.Sprint(ep.Port))
+	}
+	m, err := importer.OpenManifest(path)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	opts.Manifest = m
+	if c.Bool("dry-run") {
+		plans, err := importer.PlanIMAP(c.Context, a, opts)
+		if err != nil {
+			return err
+		}
+		return printImportPlan(c, plans)
+	}
+	rep, err := importer.ImportIMAP(c.Context, a, opts)
+	if rep != nil {
+		printImportReport(c, snap, ep.String(), rep)
+	}
+	if errorsIsInterrupted(c, err) {
+		return cli.Exit("interrupted: what landed is in the manifest; run the same command again to resume", 130)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.Complete() {
+		return cli.Exit(fmt.Sprintf("import incomplete: %d messages failed", len(rep.Failures)), 3)
+	}
+	return nil
+}
+
+func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plans)
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SOURCE\tDESTINATION\tEXISTS\tNEW\tNEW SIZE\tALREADY\tPENDING\tNOTES")
+	for _, p := range plans {
+		m := p.Mapping
+		dest := m.Dest
+		if m.Excluded {
+			dest = "(excluded)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%s\t%d\t%d\t%s\n", m.Source.Name, dest, m.Exists, p.New, bytesHuman(p.NewBytes), p.Already, p.Pending, joinChanges(m.Changes))
+	}
+	fmt.Fprintln(w, "(dry run: nothing changed on the destination)")
+	return w.Flush()
+}
+
+func joinChanges(ch []string) string {
+	out := ""
+	for i, c := range ch {
+		if i > 0 {
+			out += "; "
+		}
+		out += c
+	}
+	return out
+}
+
+func printImportReport(c *cli.Context, snap archive.SnapshotInfo, dest string, rep *importer.ImportReport) {
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return
+	}
+	for _, f := range rep.Failures {
+		fmt.Fprintf(c.App.ErrWriter, "FAILED: folder %q %s: %s\n", f.Folder, f.Item, f.Error)
+	}
+	fmt.Fprintf(c.App.Writer, "imported snapshot %s of %s into %s: %d appended (%s), %d already there, %d settled from an interrupted run, %d folders created (%s)\n",
+		snap.ID.Short(), snap.Account, dest, rep.Appended, bytesHuman(rep.Bytes), rep.Already, rep.Settled, len(rep.Created), rep.Duration.Round(1e6))
+}

@@ -1,0 +1,168 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/export"
+	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/mailconn"
+	"github.com/mailferry/mailferry/internal/testserver"
+)
+
+func testMessage(i, size int) []byte {
+	r := rand.New(rand.NewPCG(uint64(i), 5))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: s%d@example.net\r\nTo: u@example.org\r\nSubject: m %d\r\nMessage-ID: <%d@example.net>\r\n\r\n", i%7, i, i)
+	for b.Len() < size {
+		fmt.Fprintf(&b, "%x %x\r\n", r.Uint64(), r.Uint64())
+	}
+	return b.Bytes()
+}
+
+// seed fills a source account: nested folders, non-ASCII and & names,
+// keywords, dates in several zones, and two identical messages in a folder.
+func seed(t *testing.T, d *testserver.Dovecot, user string, n int) {
+	folders := []string{"INBOX", "Sent", "Archive/2024", "Entwürfe", "Q&A"}
+	for _, f := range folders[1:] {
+		d.CreateFolder(t, user, f, f != "Q&A")
+	}
+	by := map[string][]testserver.Message{}
+	for i := range n {
+		flags := []imap.Flag{imap.FlagSeen}
+		if i%3 == 0 {
+			flags = append(flags, "$label1", imap.FlagFlagged)
+		}
+		if i%7 == 0 {
+			flags = []imap.Flag{imap.FlagAnswered, "Project-X"}
+		}
+		f := folders[i%len(folders)]
+		by[f] = append(by[f], testserver.Message{Body: testMessage(i, 500+i*37%9000), Flags: flags,
+			Date: time.Date(2021, 6, 1, 12, 0, i, 0, time.FixedZone("", (i%5-2)*3600))})
+	}
+	by["Q&A"] = append(by["Q&A"], by["Q&A"][0])
+	for f, msgs := range by {
+		d.Append(t, user, f, msgs...)
+	}
+}
+
+func dialFor(t *testing.T, d *testserver.Dovecot, addr, user, pw string) func(context.Context) (*imapclient.Client, error) {
+	env := "MAILFERRY_TEST_PW_" + strings.ToUpper(user) + fmt.Sprint(len(addr))
+	t.Setenv(env, pw)
+	ep, err := mailconn.ParseEndpoint("imap://" + user + "@" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: env}, TLS: mailconn.TLSOptions{CAFile: d.CAFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dl.Dial
+}
+
+// mailbox lists every message of an account as "folder sha flags date",
+// with folder names passed through rename.
+func mailbox(t *testing.T, c *imapclient.Client, rename func(string) string) []string {
+	t.Helper()
+	list, err := c.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range list {
+		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+		if err != nil || sel.NumMessages == 0 {
+			continue
+		}
+		msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{Flags: true, InternalDate: true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			var flags []string
+			for _, f := range m.Flags {
+				flags = append(flags, string(f))
+			}
+			out = append(out, fmt.Sprintf("%s %s %v %s", rename(l.Mailbox), format.Sum(m.FindBodySection(&imap.FetchItemBodySection{})).Short(),
+				format.NormalizeFlags(flags), m.InternalDate.UTC().Format(time.RFC3339)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func exportAccount(t *testing.T, d *testserver.Dovecot, user, pw, dir string) archive.SnapshotInfo {
+	t.Helper()
+	a, err := archive.OpenOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := export.IMAP(context.Background(), a, export.IMAPOptions{Options: export.Options{Account: user + "@src"},
+		Endpoint: "imap://" + user + "@" + d.IMAPAddr, Dial: dialFor(t, d, d.IMAPAddr, user, pw)})
+	if err != nil || !rep.Complete() {
+		t.Fatalf("export: %v %+v", err, rep)
+	}
+	snaps, _, _ := a.Snapshots()
+	s, err := archive.SelectSnapshot(snaps, user+"@src", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestImportBetweenLayouts exports a Dovecot account with "/" folders and
+// imports it into one with the Courier/Cyrus layout (prefix INBOX., "."):
+// every message lands byte for byte with flags and dates, in the mapped
+// folder; a second run appends nothing.
+func TestImportBetweenLayouts(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}, SpecialUse: testserver.SpecialUseDeclared})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, Prefix: "INBOX.", Separator: ".", SpecialUse: testserver.SpecialUseDeclared})
+	seed(t, src, "alice", 300)
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+
+	manifest := filepath.Join(t.TempDir(), "manifest.jsonl")
+	run := func() *ImportReport {
+		m, err := OpenManifest(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+		if err != nil || !rep.Complete() {
+			t.Fatalf("import: %v %+v", err, rep)
+		}
+		return rep
+	}
+	first := run()
+	if first.Appended != 301 {
+		t.Errorf("first import appended %d, want 301", first.Appended)
+	}
+	fromSrc := func(name string) string {
+		if name == "INBOX" {
+			return name
+		}
+		return "INBOX." + strings.ReplaceAll(name, "/", ".")
+	}
+	want := mailbox(t, src.Login(t, "alice"), fromSrc)
+	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	if !slices.Equal(want, got) {
+		t.Errorf("destination differs:\nwant %s\ngot  %s", strings.Join(want[:min(5, len(want))], "\n     "), strings.Join(got[:min(5, len(got))], "\n     "))
+	}
+	second := run()
+	if second.Appended != 0 || second.Already != 301 {
+		t.Errorf("second import: appended %d, already %d", second.Appended, second.Already)
+	}
+}
