@@ -165,4 +165,37 @@ func TestImportBetweenLayouts(t *testing.T) {
 	if second.Appended != 0 || second.Already != 301 {
 		t.Errorf("second import: appended %d, already %d", second.Appended, second.Already)
 	}
+
+	// verify agrees, then notices a lost message and a changed flag.
+	verify := func() *VerifyReport {
+		m, err := OpenManifest(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		rep, err := VerifyIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := verify(); !rep.OK() || len(rep.Folders) != 5 {
+		t.Fatalf("verify after import: %+v", rep)
+	}
+	c := dst.Login(t, "bob")
+	if _, err := c.Select("INBOX.Q&A", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Store(imap.UIDSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+	c.Expunge().Close()
+	c.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{"$Tampered"}}, nil).Close()
+	rep := verify()
+	var missing, differ int
+	for _, f := range rep.Folders {
+		missing += len(f.Missing)
+		differ += len(f.Differ)
+	}
+	if rep.OK() || missing != 1 || differ != 1 {
+		t.Errorf("verify after tampering: %d missing, %d differing: %+v", missing, differ, rep)
+	}
 }

@@ -290,6 +290,10 @@ func TestImportKilledAndResumed(t *testing.T) {
 	if !strings.Contains(out2, " 0 appended") {
 		t.Errorf("run after completion: %s", out2)
 	}
+	out3 := runCLI(t, "verify", "--archive", dir, "--to", "imap://dave@"+dst.IMAPAddr, "--tls-ca", dst.CAFile, "--password-file", writeSecret(t, "dave-pw"))
+	if !strings.Contains(out3, "exactly") {
+		t.Errorf("verify: %s", out3)
+	}
 }
 
 func writeSecret(t *testing.T, pw string) string {

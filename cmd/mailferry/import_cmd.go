@@ -12,21 +12,10 @@ import (
 )
 
 func importCommand() *cli.Command {
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` to read", Required: true},
-		&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
-		accountFlag, snapshotFlag,
-		&cli.StringFlag{Name: "manifest", Usage: "keep the import's manifest in `FILE` (default: inside the archive directory; give one for a read-only archive)"},
-		&cli.StringSliceFlag{Name: "map", Usage: "rename folders: `REGEX=REPLACEMENT` on the destination-form name, in order (repeatable; imapsync --regextrans2)"},
-		&cli.StringSliceFlag{Name: "include", Usage: "import only folders matching `REGEX` (repeatable)"},
-		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders matching `REGEX` (repeatable)"},
-		&cli.StringFlag{Name: "into", Usage: "place everything under `FOLDER` (INBOX becomes FOLDER itself; imapsync --subfolder2)"},
-		&cli.BoolFlag{Name: "no-special-use", Usage: "do not map special folders (Sent, Drafts, Trash…) onto the destination's own"},
-		&cli.BoolFlag{Name: "case-insensitive", Usage: "the destination folds folder-name case (Exchange, Office 365, Gmail)"},
+	flags := append(destinationFlags(),
 		&cli.IntFlag{Name: "connections", Value: 2, Usage: "APPEND over `N` connections at once"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
-		&cli.BoolFlag{Name: "json", Usage: "print the plan or report as JSON"},
-	}
+	)
 	return &cli.Command{
 		Name:  "import",
 		Usage: "replay an archive's snapshot into an IMAP server, exactly once",
@@ -38,6 +27,78 @@ func importCommand() *cli.Command {
 		Flags:  append(flags, connFlags()...),
 		Action: runImport,
 	}
+}
+
+// destinationFlags are shared by import and verify, which must map
+// folders the same way.
+func destinationFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` to read", Required: true},
+		&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
+		accountFlag, snapshotFlag,
+		&cli.StringFlag{Name: "manifest", Usage: "the import's manifest `FILE` (default: inside the archive directory; give one for a read-only archive)"},
+		&cli.StringSliceFlag{Name: "map", Usage: "rename folders: `REGEX=REPLACEMENT` on the destination-form name, in order (repeatable; imapsync --regextrans2)"},
+		&cli.StringSliceFlag{Name: "include", Usage: "only folders matching `REGEX` (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders matching `REGEX` (repeatable)"},
+		&cli.StringFlag{Name: "into", Usage: "place everything under `FOLDER` (INBOX becomes FOLDER itself; imapsync --subfolder2)"},
+		&cli.BoolFlag{Name: "no-special-use", Usage: "do not map special folders (Sent, Drafts, Trash…) onto the destination's own"},
+		&cli.BoolFlag{Name: "case-insensitive", Usage: "the destination folds folder-name case (Exchange, Office 365, Gmail)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the plan or report as JSON"},
+	}
+}
+
+// destination is what import and verify need: the archive, the snapshot,
+// the options for the destination and its open manifest.
+type destination struct {
+	a        *archive.Archive
+	snap     archive.SnapshotInfo
+	endpoint string
+	opts     importer.IMAPOptions
+}
+
+func openDestination(c *cli.Context) (*destination, error) {
+	a, err := archive.Open(c.String("archive"))
+	if err != nil {
+		return nil, err
+	}
+	snap, err := selectSnapshot(c, a)
+	if err != nil {
+		return nil, err
+	}
+	dialer, ep, err := dialerFor(c, c.String("to"))
+	if err != nil {
+		return nil, err
+	}
+	rules, err := importer.ParseMapRules(c.StringSlice("map"))
+	if err != nil {
+		return nil, cli.Exit(err.Error(), 2)
+	}
+	include, err := regexps(c, "include")
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := regexps(c, "exclude")
+	if err != nil {
+		return nil, err
+	}
+	path := c.String("manifest")
+	if path == "" {
+		path = importer.DefaultManifestPath(a.Dir(), ep.Account()+"_"+fmt.Sprint(ep.Port))
+	}
+	m, err := importer.OpenManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	return &destination{a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
+		Dial:     dialer.Dial,
+		Snapshot: snap,
+		Folders: importer.FolderMapOptions{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
+			NoSpecialUse: c.Bool("no-special-use")},
+		CaseInsensitive: c.Bool("case-insensitive"),
+		Connections:     c.Int("connections"),
+		Throttle:        throttleFrom(c),
+		Manifest:        m,
+	}}, nil
 }
 
 func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
@@ -53,49 +114,12 @@ func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
 }
 
 func runImport(c *cli.Context) error {
-	a, err := archive.Open(c.String("archive"))
+	d, err := openDestination(c)
 	if err != nil {
 		return err
 	}
-	snap, err := selectSnapshot(c, a)
-	if err != nil {
-		return err
-	}
-	dialer, ep, err := dialerFor(c, c.String("to"))
-	if err != nil {
-		return err
-	}
-	rules, err := importer.ParseMapRules(c.StringSlice("map"))
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
-	include, err := regexps(c, "include")
-	if err != nil {
-		return err
-	}
-	exclude, err := regexps(c, "exclude")
-	if err != nil {
-		return err
-	}
-	opts := importer.IMAPOptions{
-		Dial:     dialer.Dial,
-		Snapshot: snap,
-		Folders: importer.FolderMapOptions{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
-			NoSpecialUse: c.Bool("no-special-use")},
-		CaseInsensitive: c.Bool("case-insensitive"),
-		Connections:     c.Int("connections"),
-		Throttle:        throttleFrom(c),
-	}
-	path := c.String("manifest")
-	if path == "" {
-		path = importer.DefaultManifestPath(a.Dir(), ep.Account()+"_"+fmt.Sprint(ep.Port))
-	}
-	m, err := importer.OpenManifest(path)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	opts.Manifest = m
+	defer d.opts.Manifest.Close()
+	a, opts, snap := d.a, d.opts, d.snap
 	if c.Bool("dry-run") {
 		plans, err := importer.PlanIMAP(c.Context, a, opts)
 		if err != nil {
@@ -105,7 +129,7 @@ func runImport(c *cli.Context) error {
 	}
 	rep, err := importer.ImportIMAP(c.Context, a, opts)
 	if rep != nil {
-		printImportReport(c, snap, ep.String(), rep)
+		printImportReport(c, snap, d.endpoint, rep)
 	}
 	if errorsIsInterrupted(c, err) {
 		return cli.Exit("interrupted: what landed is in the manifest; run the same command again to resume", 130)

@@ -75,6 +75,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			exportCommand(),
 			importCommand(),
+			verifyCommand(),
 			archiveCommand(),
 			versionCommand(),
 		},
