@@ -76,6 +76,7 @@ func newApp() *cli.App {
 			exportCommand(),
 			importCommand(),
 			verifyCommand(),
+			demoCommand(),
 			archiveCommand(),
 			versionCommand(),
 		},

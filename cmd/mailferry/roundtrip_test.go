@@ -305,8 +305,8 @@ func TestMboxRoundTrip(t *testing.T) {
 	checkListAndCat(t, arch, src, want)
 }
 
-// TestReadmeDemo runs the README's first command on the Maildir in testdata.
-func TestReadmeDemo(t *testing.T) {
+// TestExportSampleMaildir exports the sample Maildir in testdata.
+func TestExportSampleMaildir(t *testing.T) {
 	arch := filepath.Join(t.TempDir(), "demo")
 	out := runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch)
 	if !strings.Contains(out, "25 messages") {
@@ -381,5 +381,19 @@ func TestExtractOlderSnapshotAsEML(t *testing.T) {
 	// A snapshot id that matches nothing is a clear error.
 	if _, err := runCLIErr("archive", "extract", arch, "--snapshot", "ffffffffff", "--to", "eml:"+t.TempDir()); err == nil || !strings.Contains(err.Error(), "no snapshot") {
 		t.Errorf("unknown snapshot: %v", err)
+	}
+}
+
+// TestDemoCommand runs the README's first command.
+func TestDemoCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out := runCLI(t, "demo", "--archive", dir)
+	for _, want := range []string{"exported", "imported", "verified: the destination holds every message"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if v := runCLI(t, "archive", "verify", dir); !strings.Contains(v, "archive intact") {
+		t.Errorf("archive verify after the demo: %s", v)
 	}
 }
