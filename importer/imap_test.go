@@ -199,3 +199,35 @@ func TestImportBetweenLayouts(t *testing.T) {
 		t.Errorf("verify after tampering: %d missing, %d differing: %+v", missing, differ, rep)
 	}
 }
+
+// TestImportSurvivesCutConnections cuts the destination connection several
+// times mid-import: every message still lands exactly once.
+func TestImportSurvivesCutConnections(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
+	seed(t, src, "alice", 200)
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+	// Server-to-client bytes during an import are responses: cut after
+	// a few kB, which falls between and inside APPENDs.
+	proxy := testserver.StartCutProxy(t, dst.IMAPAddr, 4<<10, 6)
+	m, err := OpenManifest(filepath.Join(t.TempDir(), "m.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, proxy.Addr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+	if err != nil || !rep.Complete() {
+		t.Fatalf("import: %v %+v", err, rep)
+	}
+	if proxy.Cuts() == 0 {
+		t.Fatal("no connection was cut")
+	}
+	want := mailbox(t, src.Login(t, "alice"), func(s string) string { return s })
+	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	if !slices.Equal(want, got) {
+		t.Errorf("after %d cuts: destination has %d messages, source %d (or they differ)", proxy.Cuts(), len(got), len(want))
+	}
+	t.Logf("%d cuts; appended %d, settled %d", proxy.Cuts(), rep.Appended, rep.Settled)
+}
