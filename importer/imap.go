@@ -32,6 +32,11 @@ type IMAPOptions struct {
 	Connections int
 	Throttle    *mailconn.Throttle
 	Retries     int
+	// DedupMessageID skips a message when one with the same Message-ID
+	// and the same size or internal date is in the destination folder
+	// already (filled some other way). Messages without a Message-ID are
+	// never taken for duplicates.
+	DedupMessageID bool
 }
 
 // FolderPlan is the plan for one source folder.
@@ -47,6 +52,8 @@ type FolderPlan struct {
 // empty.
 type ImportReport struct {
 	Appended int `json:"appended"`
+	// Duplicates counts messages skipped by DedupMessageID.
+	Duplicates int `json:"duplicates,omitempty"`
 	// Already counts messages the manifest says an earlier run appended.
 	Already int `json:"already"`
 	// Settled counts messages an interrupted run had appended without
@@ -212,6 +219,14 @@ type destFolder struct {
 	// what SELECT said, raised past every UID an APPEND got since.
 	uidNext        uint32
 	permanentFlags []string
+	// present holds what the folder held before this run, by Message-ID,
+	// for DedupMessageID.
+	present map[string][]presentMsg
+}
+
+type presentMsg struct {
+	size int64
+	date time.Time
 }
 
 func (im *importer) fail(folder, item string, err error) {
@@ -237,6 +252,11 @@ func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, erro
 	f = &destFolder{name: name, uidValidity: sel.UIDValidity, uidNext: uint32(sel.UIDNext)}
 	for _, pf := range sel.PermanentFlags {
 		f.permanentFlags = append(f.permanentFlags, string(pf))
+	}
+	if im.opts.DedupMessageID && sel.NumMessages > 0 {
+		if f.present, err = presentByMessageID(c); err != nil {
+			return nil, fmt.Errorf("folder %q: %w", name, err)
+		}
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
@@ -337,6 +357,19 @@ func (im *importer) append(ctx context.Context, s *mailconn.Session, j appendJob
 					im.mu.Unlock()
 				}
 				return err
+			}
+		}
+		if f.present != nil {
+			dup, err := im.duplicate(f, j.msg)
+			if err != nil {
+				stop = err
+				return nil
+			}
+			if dup {
+				im.mu.Lock()
+				im.rep.Duplicates++
+				im.mu.Unlock()
+				return nil
 			}
 		}
 		flags := destinationFlags(j.msg.Flags, f.permanentFlags)

@@ -231,3 +231,40 @@ func TestImportSurvivesCutConnections(t *testing.T) {
 	}
 	t.Logf("%d cuts; appended %d, settled %d", proxy.Cuts(), rep.Appended, rep.Settled)
 }
+
+// TestImportDedupMessageID imports into a destination that already holds
+// some of the mail (filled some other way): with DedupMessageID those are
+// skipped, but a message without Message-ID is never taken for a duplicate.
+func TestImportDedupMessageID(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
+	noID := []byte("From: cron@example.org\r\nSubject: no id\r\n\r\nbody\r\n")
+	var msgs []testserver.Message
+	for i := range 10 {
+		msgs = append(msgs, testserver.Message{Body: testMessage(i, 800)})
+	}
+	msgs = append(msgs, testserver.Message{Body: noID})
+	src.Append(t, "alice", "INBOX", msgs...)
+	// The destination has messages 0-4 and the one without Message-ID.
+	dst.Append(t, "bob", "INBOX", append(msgs[:5:5], testserver.Message{Body: noID})...)
+
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+	m, err := OpenManifest(filepath.Join(t.TempDir(), "m.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m, DedupMessageID: true})
+	if err != nil || !rep.Complete() {
+		t.Fatalf("import: %v %+v", err, rep)
+	}
+	if rep.Duplicates != 5 || rep.Appended != 6 {
+		t.Errorf("duplicates %d, appended %d; want 5 and 6 (5 new, and the one without Message-ID)", rep.Duplicates, rep.Appended)
+	}
+	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	if len(got) != 12 {
+		t.Errorf("destination holds %d messages, want 12 (6 before, 6 appended)", len(got))
+	}
+}

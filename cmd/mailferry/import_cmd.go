@@ -15,6 +15,7 @@ func importCommand() *cli.Command {
 	flags := append(destinationFlags(),
 		&cli.IntFlag{Name: "connections", Value: 2, Usage: "APPEND over `N` connections at once"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
+		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: skip messages whose Message-ID and size or date already sit in the target folder (a destination filled some other way); messages without Message-ID are never skipped"},
 	)
 	return &cli.Command{
 		Name:  "import",
@@ -120,6 +121,13 @@ func runImport(c *cli.Context) error {
 	}
 	defer d.opts.Manifest.Close()
 	a, opts, snap := d.a, d.opts, d.snap
+	switch c.String("dedup") {
+	case "":
+	case "message-id":
+		opts.DedupMessageID = true
+	default:
+		return cli.Exit(fmt.Sprintf("--dedup %q: the only kind is message-id", c.String("dedup")), 2)
+	}
 	if c.Bool("dry-run") {
 		plans, err := importer.PlanIMAP(c.Context, a, opts)
 		if err != nil {
@@ -184,6 +192,6 @@ func printImportReport(c *cli.Context, snap archive.SnapshotInfo, dest string, r
 	for _, f := range rep.Failures {
 		fmt.Fprintf(c.App.ErrWriter, "FAILED: folder %q %s: %s\n", f.Folder, f.Item, f.Error)
 	}
-	fmt.Fprintf(c.App.Writer, "imported snapshot %s of %s into %s: %d appended (%s), %d already there, %d settled from an interrupted run, %d folders created (%s)\n",
-		snap.ID.Short(), snap.Account, dest, rep.Appended, bytesHuman(rep.Bytes), rep.Already, rep.Settled, len(rep.Created), rep.Duration.Round(1e6))
+	fmt.Fprintf(c.App.Writer, "imported snapshot %s of %s into %s: %d appended (%s), %d already there, %d settled from an interrupted run, %d duplicates skipped, %d folders created (%s)\n",
+		snap.ID.Short(), snap.Account, dest, rep.Appended, bytesHuman(rep.Bytes), rep.Already, rep.Settled, rep.Duplicates, len(rep.Created), rep.Duration.Round(1e6))
 }
