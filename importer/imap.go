@@ -190,6 +190,7 @@ func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Imp
 	if err != nil {
 		return rep, err
 	}
+	im.idx = idx
 	if im.reader, err = a.NewReader(idx); err != nil {
 		return rep, err
 	}
@@ -204,6 +205,7 @@ type importer struct {
 	a        *archive.Archive
 	opts     *IMAPOptions
 	reader   *archive.Reader
+	idx      *archive.Index
 	mappings map[string]FolderMapping // by source folder
 
 	mu      sync.Mutex
@@ -275,6 +277,10 @@ func (im *importer) landed(f *destFolder, uid uint32) {
 	}
 }
 
+// appendBatchSize bounds how many intents one fsync covers (and how many
+// messages a kill can leave to be settled per connection).
+const appendBatchSize = 64
+
 type appendJob struct {
 	key    string
 	folder format.Folder
@@ -287,7 +293,7 @@ type appendJob struct {
 func (im *importer) appendAll(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	jobs := make(chan appendJob, im.opts.Connections*2)
+	jobs := make(chan appendJob, im.opts.Connections*appendBatchSize)
 	var wg sync.WaitGroup
 	for range im.opts.Connections {
 		wg.Add(1)
@@ -296,7 +302,22 @@ func (im *importer) appendAll(ctx context.Context) error {
 			s := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
 			defer s.Close()
 			for j := range jobs {
-				if err := im.append(ctx, s, j); err != nil {
+				// Take what else is waiting, up to appendBatch: their
+				// intents then share one fsync.
+				batch := []appendJob{j}
+			more:
+				for len(batch) < appendBatchSize {
+					select {
+					case j2, ok := <-jobs:
+						if !ok {
+							break more
+						}
+						batch = append(batch, j2)
+					default:
+						break more
+					}
+				}
+				if err := im.appendBatch(ctx, s, batch); err != nil {
 					cancel(err)
 				}
 			}
@@ -335,94 +356,28 @@ func (im *importer) appendAll(ctx context.Context) error {
 	return err
 }
 
-// append lands one message exactly once: intent, APPEND, outcome. After a
-// dropped connection the intent is settled against the destination before
-// the APPEND is tried again. Only manifest and archive failures and
-// cancellation are returned; the server's refusals are reported.
-func (im *importer) append(ctx context.Context, s *mailconn.Session, j appendJob) error {
+// appendBatch lands a batch of messages exactly once. Their intents are
+// written together, so that one fsync covers them, then each is appended;
+// see appendOne.
+func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, batch []appendJob) error {
+	var ready []prepared
 	var stop error
 	err := s.Do(ctx, func(c *imapclient.Client) error {
-		f, err := im.folder(c, j.dest)
-		if err != nil {
-			return err
-		}
-		// A previous attempt of this run, cut with the connection, may
-		// have landed.
-		if e, ok := im.opts.Manifest.Lookup(j.key); ok && !e.Done {
-			landed, err := im.settle(c, f, e)
-			if err != nil || landed {
-				if landed {
-					im.mu.Lock()
-					im.rep.Settled++
-					im.mu.Unlock()
-				}
-				return err
-			}
-		}
-		if f.present != nil {
-			dup, err := im.duplicate(f, j.msg)
+		ready = ready[:0]
+		for _, j := range batch {
+			p, ok, err := im.prepare(c, j)
 			if err != nil {
-				stop = err
-				return nil
-			}
-			if dup {
-				im.mu.Lock()
-				im.rep.Duplicates++
-				im.mu.Unlock()
-				return nil
-			}
-		}
-		flags := destinationFlags(j.msg.Flags, f.permanentFlags)
-		rc, size, err := im.reader.Open(j.msg.ID)
-		if err != nil {
-			stop = fmt.Errorf("archive: %w", err)
-			return nil
-		}
-		defer rc.Close()
-		im.mu.Lock()
-		uidNext := f.uidNext
-		im.mu.Unlock()
-		entry := ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: j.msg.ID, Size: size, Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}
-		if err := im.opts.Manifest.Intent(entry); err != nil {
-			stop = err
-			return nil
-		}
-		if t := im.opts.Throttle; t != nil {
-			if err := t.WaitMessage(ctx); err != nil {
-				return err
-			}
-		}
-		cmd := c.Append(f.name, size, &imap.AppendOptions{Flags: flags, Time: j.msg.InternalDate})
-		_, werr := io.Copy(cmd, rc)
-		cerr := cmd.Close()
-		data, err := cmd.Wait()
-		if err == nil {
-			err = errors.Join(werr, cerr)
-		}
-		if err != nil {
-			if !mailconn.IsConnectionError(err) {
-				// The server refused this message: it did not land.
-				if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil {
-					stop = aerr
+				var ae *archiveError
+				if errors.As(err, &ae) {
+					stop = ae.err
 					return nil
 				}
-				im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", f.name, err))
-				return nil
+				return err
 			}
-			return err
+			if ok {
+				ready = append(ready, p)
+			}
 		}
-		uid := uint32(data.UID)
-		if err := im.opts.Manifest.Done(j.key, uid, data.UIDValidity); err != nil {
-			stop = err
-			return nil
-		}
-		if uid != 0 {
-			im.landed(f, uid)
-		}
-		im.mu.Lock()
-		im.rep.Appended++
-		im.rep.Bytes += size
-		im.mu.Unlock()
 		return nil
 	})
 	if stop != nil {
@@ -432,9 +387,201 @@ func (im *importer) append(ctx context.Context, s *mailconn.Session, j appendJob
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), err)
+		for _, j := range batch {
+			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), err)
+		}
+		return nil
+	}
+	entries := make([]ManifestEntry, len(ready))
+	for i, p := range ready {
+		entries[i] = p.entry
+	}
+	if err := im.opts.Manifest.Intents(entries); err != nil {
+		return err
+	}
+	return im.appendPipelined(ctx, s, ready)
+}
+
+// appendPipelined sends the APPENDs of messages whose intents are on disk
+// one after another without waiting (as mbsync's PipelineDepth does), then
+// collects the answers in order. After a dropped connection the messages
+// without an outcome are prepared again (settled, new intents) and sent
+// again. Only manifest and archive failures and cancellation are returned.
+func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, todo []prepared) error {
+	fresh := true
+	var stop error
+	refused := map[string]bool{}
+	err := s.Do(ctx, func(c *imapclient.Client) error {
+		if !fresh {
+			var again []prepared
+			for _, p := range todo {
+				if refused[p.job.key] {
+					continue
+				}
+				q, ok, err := im.prepare(c, p.job)
+				if err != nil {
+					var ae *archiveError
+					if errors.As(err, &ae) {
+						stop = ae.err
+						return nil
+					}
+					return err
+				}
+				if ok {
+					again = append(again, q)
+				}
+			}
+			entries := make([]ManifestEntry, len(again))
+			for i, p := range again {
+				entries[i] = p.entry
+			}
+			if err := im.opts.Manifest.Intents(entries); err != nil {
+				stop = err
+				return nil
+			}
+			todo = again
+		}
+		fresh = false
+		type sent struct {
+			p    prepared
+			cmd  *imapclient.AppendCommand
+			size int64
+		}
+		var inflight []sent
+		var sendErr error
+		for _, p := range todo {
+			if t := im.opts.Throttle; t != nil {
+				if err := t.WaitMessage(ctx); err != nil {
+					sendErr = err
+					break
+				}
+			}
+			rc, size, err := im.reader.Open(p.job.msg.ID)
+			if err != nil {
+				stop = fmt.Errorf("archive: %w", err)
+				break
+			}
+			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: destinationFlags(p.job.msg.Flags, p.f.permanentFlags), Time: p.job.msg.InternalDate})
+			_, werr := io.Copy(cmd, rc)
+			rc.Close()
+			cerr := cmd.Close()
+			inflight = append(inflight, sent{p: p, cmd: cmd, size: size})
+			if werr != nil || cerr != nil {
+				sendErr = errors.Join(werr, cerr)
+				break
+			}
+		}
+		var connErr error
+		for _, x := range inflight {
+			data, err := x.cmd.Wait()
+			j := x.p.job
+			if err != nil {
+				if mailconn.IsConnectionError(err) {
+					connErr = err
+					continue
+				}
+				// The server refused this message: it did not land.
+				refused[j.key] = true
+				if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil && stop == nil {
+					stop = aerr
+				}
+				im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", x.p.f.name, err))
+				continue
+			}
+			uid := uint32(data.UID)
+			if err := im.opts.Manifest.Done(j.key, uid, data.UIDValidity); err != nil && stop == nil {
+				stop = err
+			}
+			if uid != 0 {
+				im.landed(x.p.f, uid)
+			}
+			im.mu.Lock()
+			im.rep.Appended++
+			im.rep.Bytes += x.size
+			im.mu.Unlock()
+		}
+		if stop != nil {
+			return nil
+		}
+		if connErr != nil {
+			return connErr
+		}
+		return sendErr
+	})
+	if stop != nil {
+		return stop
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		for _, p := range todo {
+			if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
+				im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), err)
+			}
+		}
 	}
 	return nil
+}
+
+// prepared is a message whose intent is ready to be written.
+type prepared struct {
+	job   appendJob
+	f     *destFolder
+	entry ManifestEntry
+}
+
+// archiveError is a failure of the archive or the manifest: it stops the
+// import, where the destination's refusals only skip messages.
+type archiveError struct{ err error }
+
+func (e *archiveError) Error() string { return e.err.Error() }
+func (e *archiveError) Unwrap() error { return e.err }
+
+// prepare settles what an earlier attempt left of the message, applies
+// --dedup, and returns its intent; ok is false when nothing is to be sent.
+func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, error) {
+	f, err := im.folder(c, j.dest)
+	if err != nil {
+		return prepared{}, false, err
+	}
+	// A previous attempt, cut with the connection, may have landed.
+	if e, ok := im.opts.Manifest.Lookup(j.key); ok {
+		if e.Done {
+			return prepared{}, false, nil
+		}
+		landed, err := im.settle(c, f, e)
+		if err != nil {
+			return prepared{}, false, err
+		}
+		if landed {
+			im.mu.Lock()
+			im.rep.Settled++
+			im.mu.Unlock()
+			return prepared{}, false, nil
+		}
+	}
+	if f.present != nil {
+		dup, err := im.duplicate(f, j.msg)
+		if err != nil {
+			return prepared{}, false, &archiveError{err}
+		}
+		if dup {
+			im.mu.Lock()
+			im.rep.Duplicates++
+			im.mu.Unlock()
+			return prepared{}, false, nil
+		}
+	}
+	size, ok := im.idx.MessageSize(j.msg.ID)
+	if !ok {
+		return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, archive.ErrNotFound)}
+	}
+	im.mu.Lock()
+	uidNext := f.uidNext
+	im.mu.Unlock()
+	return prepared{job: j, f: f, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: j.msg.ID, Size: size,
+		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
 }
 
 // destinationFlags are the flags sent with APPEND: never \Recent, and no

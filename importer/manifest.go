@@ -197,6 +197,22 @@ func (m *Manifest) Intent(e ManifestEntry) error {
 	return m.syncTo(seq)
 }
 
+// Intents records several intents with one fsync.
+func (m *Manifest) Intents(es []ManifestEntry) error {
+	var seq int64
+	for _, e := range es {
+		e.Done = false
+		var err error
+		if seq, err = m.write("intent", e, func() { m.entries[e.Key] = &e }); err != nil {
+			return err
+		}
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	return m.syncTo(seq)
+}
+
 // Done records the outcome of an APPEND. It is not synced at once: if it
 // is lost, the intent is settled on the next run.
 func (m *Manifest) Done(key string, uid, uidValidity uint32) error {
