@@ -358,7 +358,6 @@ func TestNewDialerChecks(t *testing.T) {
 		opts    Options
 		wantErr string
 	}{
-		{"POP3 endpoint", "pop3://alice@host", Options{}, "not an IMAP endpoint"},
 		{"missing CA file", "imaps://alice@host", Options{TLS: TLSOptions{CAFile: filepath.Join(t.TempDir(), "absent.pem")}}, "--tls-ca"},
 		{"CA file without PEM", "imaps://alice@host", Options{TLS: TLSOptions{CAFile: badCA}}, "no PEM certificate"},
 	}
@@ -369,5 +368,20 @@ func TestNewDialerChecks(t *testing.T) {
 				t.Errorf("NewDialer error = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
+	}
+	// One Dialer type serves both protocols; each Dial refuses the other's.
+	pop, err := NewDialer(mustEndpoint(t, "pop3://alice@host"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pop.Dial(t.Context()); err == nil || !strings.Contains(err.Error(), "not an IMAP endpoint") {
+		t.Errorf("Dial on a POP3 endpoint: %v", err)
+	}
+	imapD, err := NewDialer(mustEndpoint(t, "imap://alice@host"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := imapD.DialPOP3(t.Context()); err == nil || !strings.Contains(err.Error(), "not a POP3 endpoint") {
+		t.Errorf("DialPOP3 on an IMAP endpoint: %v", err)
 	}
 }
