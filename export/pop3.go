@@ -48,9 +48,10 @@ func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, e
 	defer s.close()
 	var uidls []pop3.MessageUID
 	var sizes map[int]int64
+	var hasUIDL bool
 	err := s.do(ctx, func(c *pop3.Client) error {
 		var err error
-		uidls, sizes, err = listMaildrop(ctx, c)
+		uidls, sizes, hasUIDL, err = listMaildrop(ctx, c)
 		return err
 	})
 	if err != nil {
@@ -60,7 +61,7 @@ func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, e
 	if err != nil {
 		return nil, err
 	}
-	if uidls == nil {
+	if !hasUIDL {
 		r.warn("the server has no UIDL: every message is downloaded, and recognised by its content")
 	}
 	k, err := loadKnown(a, r.idx, opts.Account)
@@ -75,12 +76,13 @@ func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, e
 	return rep, deleteExported(ctx, a, s, rep.Snapshot, opts)
 }
 
-// listMaildrop returns the maildrop's UIDLs in message order (nil when the
-// server has no UIDL) and the sizes LIST gives.
-func listMaildrop(ctx context.Context, c *pop3.Client) ([]pop3.MessageUID, map[int]int64, error) {
+// listMaildrop returns the maildrop's messages in order with their UIDLs
+// (empty when the server has no UIDL, which the third result says) and the
+// sizes LIST gives.
+func listMaildrop(ctx context.Context, c *pop3.Client) ([]pop3.MessageUID, map[int]int64, bool, error) {
 	list, err := c.List(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("LIST: %w", err)
+		return nil, nil, false, fmt.Errorf("LIST: %w", err)
 	}
 	sizes := map[int]int64{}
 	for _, m := range list {
@@ -92,12 +94,12 @@ func listMaildrop(ctx context.Context, c *pop3.Client) ([]pop3.MessageUID, map[i
 		for _, m := range list {
 			uidls = append(uidls, pop3.MessageUID{Number: m.Number})
 		}
-		return uidls, sizes, nil
+		return uidls, sizes, false, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("UIDL: %w", err)
+		return nil, nil, false, fmt.Errorf("UIDL: %w", err)
 	}
-	return uidls, sizes, nil
+	return uidls, sizes, true, nil
 }
 
 func exportPOP3(ctx context.Context, r *run, k *known, s *pop3Session, uidls []pop3.MessageUID, sizes map[int]int64, opts POP3Options) error {

@@ -168,3 +168,42 @@ func TestPOP3DeleteAfterExport(t *testing.T) {
 		}
 	}
 }
+
+// TestPOP3ExportSurvivesCutConnections cuts POP3 sessions mid-RETR: the
+// export redials, finds its place by UIDL, and ends complete and exact.
+func TestPOP3ExportSurvivesCutConnections(t *testing.T) {
+	d := startDovecot(t)
+	var msgs []testserver.Message
+	for i := range 60 {
+		msgs = append(msgs, testserver.Message{Body: generated(i, 20000+i*500)})
+	}
+	d.Append(t, testUser, "INBOX", msgs...)
+	proxy := testserver.StartCutProxy(t, d.POP3Addr, 200<<10, 4)
+	env := "MAILFERRY_TEST_POP3_CUT"
+	t.Setenv(env, testPassword)
+	ep, _ := mailconn.ParseEndpoint("pop3://" + testUser + "@" + proxy.Addr)
+	dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: env}, TLS: mailconn.TLSOptions{CAFile: d.CAFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a, _ := archive.OpenOrCreate(dir)
+	rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "alice@pop"}, Endpoint: ep.String(), Dial: dl.DialPOP3})
+	if err != nil || !rep.Complete() {
+		t.Fatalf("export: %v %+v", err, rep)
+	}
+	if proxy.Cuts() == 0 {
+		t.Fatal("no session was cut")
+	}
+	direct, _ := pop3Dialer(t, d, testUser, testPassword)
+	want := maildrop(t, direct)
+	got := pop3Records(t, dir, "alice@pop")
+	if len(got) != len(want) {
+		t.Fatalf("%d records, maildrop has %d", len(got), len(want))
+	}
+	for uidl, sum := range want {
+		if got[uidl].ID != sum {
+			t.Errorf("UIDL %s differs after cuts", uidl)
+		}
+	}
+}

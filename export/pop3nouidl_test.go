@@ -1,0 +1,101 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/internal/mailconn"
+)
+
+// startNoUIDLServer serves a fixed maildrop over POP3 without UIDL, as some
+// old servers do.
+func startNoUIDLServer(t *testing.T, msgs []string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				fmt.Fprint(conn, "+OK old server ready\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					f := strings.Fields(line)
+					if len(f) == 0 {
+						continue
+					}
+					switch strings.ToUpper(f[0]) {
+					case "CAPA":
+						fmt.Fprint(conn, "+OK\r\nUSER\r\n.\r\n")
+					case "USER", "PASS", "NOOP", "RSET":
+						fmt.Fprint(conn, "+OK\r\n")
+					case "STAT":
+						fmt.Fprintf(conn, "+OK %d 0\r\n", len(msgs))
+					case "LIST":
+						fmt.Fprint(conn, "+OK\r\n")
+						for i, m := range msgs {
+							fmt.Fprintf(conn, "%d %d\r\n", i+1, len(m))
+						}
+						fmt.Fprint(conn, ".\r\n")
+					case "RETR":
+						var n int
+						fmt.Sscan(f[1], &n)
+						fmt.Fprint(conn, "+OK\r\n"+strings.ReplaceAll("\n"+msgs[n-1], "\n.", "\n..")[1:]+".\r\n")
+					case "QUIT":
+						fmt.Fprint(conn, "+OK bye\r\n")
+						return
+					default:
+						fmt.Fprint(conn, "-ERR not supported\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestPOP3WithoutUIDL: with no UIDL every message is downloaded each time
+// and recognised by its content, so nothing is stored twice; a warning
+// says so.
+func TestPOP3WithoutUIDL(t *testing.T) {
+	msgs := []string{
+		"Subject: one\r\n\r\nfirst\r\n",
+		"Subject: two\r\nDate: Mon, 2 Jan 2006 15:04:05 -0700\r\n\r\n.dot line\r\n",
+		"Subject: three\r\n\r\nthird\r\n",
+	}
+	addr := startNoUIDLServer(t, msgs)
+	t.Setenv("MAILFERRY_TEST_NOUIDL", "pw")
+	ep, _ := mailconn.ParseEndpoint("pop3://old@" + addr)
+	dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: "MAILFERRY_TEST_NOUIDL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := archive.OpenOrCreate(t.TempDir())
+	for run := range 2 {
+		rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "old@pop"}, Endpoint: ep.String(), Dial: dl.DialPOP3})
+		if err != nil || !rep.Complete() {
+			t.Fatalf("run %d: %v %+v", run, err, rep)
+		}
+		if rep.Messages != 3 || rep.Downloaded != 3 || !strings.Contains(strings.Join(rep.Warnings, " "), "no UIDL") {
+			t.Errorf("run %d: %d messages, %d downloaded, warnings %v", run, rep.Messages, rep.Downloaded, rep.Warnings)
+		}
+		if want := int64(3 * (1 - run)); rep.NewMessages != want {
+			t.Errorf("run %d: %d new messages stored, want %d", run, rep.NewMessages, want)
+		}
+	}
+}
