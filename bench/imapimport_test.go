@@ -54,7 +54,7 @@ func TestCompareMbsyncImport(t *testing.T) {
 	for round := range 2 {
 		mfUser, mbUser := users[2*round].Name, users[2*round+1].Name
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "import", "--archive", arch, "--to", "imap://"+mfUser+"@"+d.IMAPAddr,
-			"--tls-ca", d.CAFile, "--connections", "4"))
+			"--tls-ca", d.CAFile, "--connections", importConnections()))
 		rc := filepath.Join(work, fmt.Sprintf("mbsyncrc%d", round))
 		os.WriteFile(rc, []byte(fmt.Sprintf(`IMAPAccount bench
 Host %s
@@ -91,4 +91,13 @@ SyncState %s/state%d/
 			fmt.Printf("%-10s %8d %12.0f %10.1f %14.1f\n", tool, round+1, float64(n)/r.wall.Seconds(), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024)
 		}
 	}
+}
+
+// importConnections is --connections for the import benchmark:
+// MAILFERRY_BENCH_CONNECTIONS, default 4.
+func importConnections() string {
+	if c := os.Getenv("MAILFERRY_BENCH_CONNECTIONS"); c != "" {
+		return c
+	}
+	return "4"
 }
