@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/progress"
 	"io"
 	"log/slog"
 	"sync"
@@ -30,7 +31,7 @@ type IMAPOptions struct {
 	// Throttle, if set, paces downloads.
 	Throttle Throttle
 	// Progress, if set, is updated as the export goes.
-	Progress *Progress
+	Progress *progress.Progress
 	// Retries is how many times a dropped connection is redialled for the
 	// same piece of work before it is given up (default 6).
 	Retries int
@@ -58,7 +59,7 @@ func (o *IMAPOptions) defaults() {
 		o.Retries = 6
 	}
 	if o.Progress == nil {
-		o.Progress = new(Progress)
+		o.Progress = new(progress.Progress)
 	}
 }
 
@@ -181,7 +182,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *mailconn.Sessi
 				return ctx.Err()
 			}
 			r.fail(f.Name, "", err)
-			opts.Progress.failed()
+			opts.Progress.Failed()
 			continue
 		}
 		f.UIDValidity = sel.UIDValidity
@@ -197,7 +198,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *mailconn.Sessi
 			total += m.size
 		}
 		opts.Progress.MessagesTotal.Add(int64(len(order)))
-		opts.Progress.folder(f.Name, int64(len(order)), total)
+		opts.Progress.Folder(f.Name, int64(len(order)), total)
 
 		var byHeader map[imap.UID]format.ID
 		if k.renumbered(f.Name, f.UIDValidity) {
@@ -242,7 +243,7 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *mailconn.Sessi
 					Flags: m.flags, InternalDate: m.date}, false); err != nil {
 					return err
 				}
-				opts.Progress.message(f.Name, m.size, false)
+				opts.Progress.Message(f.Name, m.size, false)
 				continue
 			}
 			batch = append(batch, uid)

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"github.com/mailferry/mailferry/internal/progress"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,21 +95,21 @@ func TestIMAPExportIncremental(t *testing.T) {
 	seedAccount(t, d, 300, 0)
 	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
 	dir := t.TempDir()
-	opts := func(p *Progress) IMAPOptions {
+	opts := func(p *progress.Progress) IMAPOptions {
 		return IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2, Progress: p}
 	}
-	first := new(Progress)
+	first := new(progress.Progress)
 	exportOnce(t, dir, opts(first))
 	c := d.Login(t, testUser)
 	_, state := readServer(t, c)
-	if first.Downloaded.Load() != int64(len(state)) {
-		t.Fatalf("first export downloaded %d of %d", first.Downloaded.Load(), len(state))
+	if first.Transferred.Load() != int64(len(state)) {
+		t.Fatalf("first export downloaded %d of %d", first.Transferred.Load(), len(state))
 	}
 
 	// Nothing changed: nothing is downloaded.
-	again := new(Progress)
+	again := new(progress.Progress)
 	exportOnce(t, dir, opts(again))
-	if n := again.Downloaded.Load(); n != 0 {
+	if n := again.Transferred.Load(); n != 0 {
 		t.Errorf("unchanged account: downloaded %d messages", n)
 	}
 
@@ -129,9 +130,9 @@ func TestIMAPExportIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, state = readServer(t, c)
-	third := new(Progress)
+	third := new(progress.Progress)
 	exportOnce(t, dir, opts(third))
-	if n := third.Downloaded.Load(); n != 3 {
+	if n := third.Transferred.Load(); n != 3 {
 		t.Errorf("after 3 new messages: downloaded %d", n)
 	}
 	_, _, got := readArchive(t, dir, "alice@test")
@@ -154,9 +155,9 @@ func TestIMAPExportIncremental(t *testing.T) {
 	}
 	d.Append(t, testUser, "Q&A", qa...)
 	_, state = readServer(t, c)
-	fourth := new(Progress)
+	fourth := new(progress.Progress)
 	rep := exportOnce(t, dir, opts(fourth))
-	if n := fourth.Downloaded.Load(); n != 0 {
+	if n := fourth.Transferred.Load(); n != 0 {
 		t.Errorf("recreated folder of %d known messages: downloaded %d (warnings %v)", len(qa), n, rep.Warnings)
 	}
 	_, _, got = readArchive(t, dir, "alice@test")

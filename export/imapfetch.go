@@ -89,7 +89,7 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 	}
 	for _, uid := range remaining {
 		w.r.fail(folder, fmt.Sprintf("uid %d", uid), err)
-		w.opts.Progress.failed()
+		w.opts.Progress.Failed()
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folder
 			cmd.Close()
 			return done, &archiveError{err}
 		}
-		w.opts.Progress.message(fw.folder.Name, size, true)
+		w.opts.Progress.Message(fw.folder.Name, size, true)
 		done[uid] = true
 	}
 	if err := cmd.Close(); err != nil {

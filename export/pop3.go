@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/progress"
 	"io"
 	"log/slog"
 
@@ -22,7 +23,7 @@ type POP3Options struct {
 	// Dial opens a logged-in session; called again after a drop.
 	Dial     func(ctx context.Context) (*pop3.Client, error)
 	Throttle Throttle
-	Progress *Progress
+	Progress *progress.Progress
 	Retries  int
 	// DeleteAfterExport removes the exported messages from the server,
 	// only after the snapshot naming them is committed and each message
@@ -42,7 +43,7 @@ func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, e
 		opts.Retries = 6
 	}
 	if opts.Progress == nil {
-		opts.Progress = new(Progress)
+		opts.Progress = new(progress.Progress)
 	}
 	s := &pop3Session{dial: opts.Dial, retries: opts.Retries}
 	defer s.close()
@@ -111,7 +112,7 @@ func exportPOP3(ctx context.Context, r *run, k *known, s *pop3Session, uidls []p
 		total += sz
 	}
 	opts.Progress.MessagesTotal.Add(int64(len(uidls)))
-	opts.Progress.folder(pop3Folder, int64(len(uidls)), total)
+	opts.Progress.Folder(pop3Folder, int64(len(uidls)), total)
 	known := k.byUIDL[pop3Folder]
 	for _, m := range uidls {
 		if err := ctx.Err(); err != nil {
@@ -122,7 +123,7 @@ func exportPOP3(ctx context.Context, r *run, k *known, s *pop3Session, uidls []p
 				InternalDate: ref.date, DateSource: ref.dateSource}, false); err != nil {
 				return err
 			}
-			opts.Progress.message(pop3Folder, ref.size, false)
+			opts.Progress.Message(pop3Folder, ref.size, false)
 			continue
 		}
 		if err := retrieve(ctx, r, s, m, opts); err != nil {
@@ -173,7 +174,7 @@ func retrieve(ctx context.Context, r *run, s *pop3Session, m pop3.MessageUID, op
 			stop = err
 			return nil
 		}
-		opts.Progress.message(pop3Folder, size, true)
+		opts.Progress.Message(pop3Folder, size, true)
 		return nil
 	})
 	switch {
@@ -186,7 +187,7 @@ func retrieve(ctx context.Context, r *run, s *pop3Session, m pop3.MessageUID, op
 			return context.Cause(ctx)
 		}
 		r.fail(pop3Folder, fmt.Sprintf("message %d (UIDL %q)", m.Number, m.UID), err)
-		opts.Progress.failed()
+		opts.Progress.Failed()
 	}
 	return nil
 }

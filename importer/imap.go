@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/progress"
 	"io"
 	"log/slog"
 	"sync"
@@ -32,6 +33,8 @@ type IMAPOptions struct {
 	Connections int
 	Throttle    *mailconn.Throttle
 	Retries     int
+	// Progress, if set, is updated as the import goes.
+	Progress *progress.Progress
 	// DedupMessageID skips a message when one with the same Message-ID
 	// and the same size or internal date is in the destination folder
 	// already (filled some other way). Messages without a Message-ID are
@@ -76,6 +79,9 @@ type Failure struct {
 func (r *ImportReport) Complete() bool { return len(r.Failures) == 0 }
 
 func (o *IMAPOptions) defaults() {
+	if o.Progress == nil {
+		o.Progress = new(progress.Progress)
+	}
 	if o.Connections <= 0 {
 		o.Connections = 2
 	}
@@ -232,6 +238,7 @@ type presentMsg struct {
 }
 
 func (im *importer) fail(folder, item string, err error) {
+	im.opts.Progress.Failed()
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	im.rep.Failures = append(im.rep.Failures, Failure{Folder: folder, Item: item, Error: err.Error()})
@@ -323,6 +330,9 @@ func (im *importer) appendAll(ctx context.Context) error {
 			}
 		}()
 	}
+	if err := im.countWork(); err != nil {
+		return err
+	}
 	srcFolders := map[string]format.Folder{}
 	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
 		if f := rec.Folder; f != nil {
@@ -339,6 +349,7 @@ func (im *importer) appendAll(ctx context.Context) error {
 			im.mu.Lock()
 			im.rep.Already++
 			im.mu.Unlock()
+			im.opts.Progress.Message(mp.Dest, m.Size, false)
 			return nil
 		}
 		select {
@@ -499,6 +510,7 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			im.rep.Appended++
 			im.rep.Bytes += x.size
 			im.mu.Unlock()
+			im.opts.Progress.Message(x.p.f.name, x.size, true)
 		}
 		if stop != nil {
 			return nil
@@ -558,6 +570,7 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 			im.mu.Lock()
 			im.rep.Settled++
 			im.mu.Unlock()
+			im.opts.Progress.Message(f.name, e.Size, true)
 			return prepared{}, false, nil
 		}
 	}
@@ -570,6 +583,7 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 			im.mu.Lock()
 			im.rep.Duplicates++
 			im.mu.Unlock()
+			im.opts.Progress.Message(f.name, j.msg.Size, false)
 			return prepared{}, false, nil
 		}
 	}
@@ -602,4 +616,35 @@ func destinationFlags(flags format.Flags, permanent []string) []imap.Flag {
 		out = append(out, imap.Flag(f))
 	}
 	return out
+}
+
+// countWork announces each destination folder's messages to Progress.
+func (im *importer) countWork() error {
+	type work struct{ n, bytes int64 }
+	byDest := map[string]*work{}
+	var order []string
+	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
+		m := rec.Message
+		if m == nil {
+			return nil
+		}
+		mp := im.mappings[m.Folder]
+		if mp.Excluded || mp.Dest == "" {
+			return nil
+		}
+		w := byDest[mp.Dest]
+		if w == nil {
+			w = &work{}
+			byDest[mp.Dest] = w
+			order = append(order, mp.Dest)
+		}
+		w.n++
+		w.bytes += m.Size
+		return nil
+	})
+	for _, d := range order {
+		im.opts.Progress.MessagesTotal.Add(byDest[d].n)
+		im.opts.Progress.Folder(d, byDest[d].n, byDest[d].bytes)
+	}
+	return err
 }

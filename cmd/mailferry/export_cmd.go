@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/internal/progress"
 	"os"
 	"regexp"
 	"strings"
@@ -126,7 +127,7 @@ func runIMAPExport(c *cli.Context, from string) error {
 		Dial:        dialer.Dial,
 		Connections: c.Int("connections"),
 		Filter:      filter,
-		Progress:    new(export.Progress),
+		Progress:    new(progress.Progress),
 	}
 	if t := throttleFrom(c); t != nil {
 		opts.Throttle = t
@@ -233,7 +234,7 @@ func runPOP3Export(c *cli.Context, from string) error {
 		Options:           export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo},
 		Endpoint:          ep.String(),
 		Dial:              dialer.DialPOP3,
-		Progress:          new(export.Progress),
+		Progress:          new(progress.Progress),
 		DeleteAfterExport: c.Bool("delete-after-export"),
 	}
 	if t := throttleFrom(c); t != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/progress"
 	"regexp"
 	"text/tabwriter"
 
@@ -135,7 +136,13 @@ func runImport(c *cli.Context) error {
 		}
 		return printImportPlan(c, plans)
 	}
-	rep, err := importer.ImportIMAP(c.Context, a, opts)
+	opts.Progress = new(progress.Progress)
+	var rep *importer.ImportReport
+	err = runWithProgress(c, opts.Progress, func() error {
+		var err error
+		rep, err = importer.ImportIMAP(c.Context, a, opts)
+		return err
+	})
 	if rep != nil {
 		printImportReport(c, snap, d.endpoint, rep)
 	}

@@ -1,19 +1,21 @@
-package export
+// Package progress counts a long job's work (an export, an import) as it
+// goes, for a live display; the job updates it and the command reads it.
+package progress
 
 import (
 	"sync"
 	"sync/atomic"
 )
 
-// Progress counts an export's work as it goes, for a live display. Totals
+// Progress counts a job's work as it goes, for a live display. Totals
 // grow as folders are examined; every field may be read at any time.
 type Progress struct {
 	MessagesTotal atomic.Int64 // messages in the selected folders
 	BytesTotal    atomic.Int64 // their sizes, as far as examined
 	MessagesDone  atomic.Int64 // recorded, downloaded or found in the archive
 	BytesDone     atomic.Int64
-	Downloaded    atomic.Int64 // messages whose bytes were fetched
-	Failed        atomic.Int64
+	Transferred   atomic.Int64 // messages whose bytes went over the wire
+	Failures      atomic.Int64
 
 	mu      sync.Mutex
 	folders map[string]*FolderProgress
@@ -27,7 +29,8 @@ type FolderProgress struct {
 	Bytes, BytesDone int64
 }
 
-func (p *Progress) folder(name string, messages, bytes int64) {
+// Folder announces a folder's share of the work.
+func (p *Progress) Folder(name string, messages, bytes int64) {
 	if p == nil {
 		return
 	}
@@ -41,14 +44,16 @@ func (p *Progress) folder(name string, messages, bytes int64) {
 	p.BytesTotal.Add(bytes)
 }
 
-func (p *Progress) message(folder string, size int64, downloaded bool) {
+// Message counts one message done; transferred says its bytes moved
+// (rather than being known already).
+func (p *Progress) Message(folder string, size int64, transferred bool) {
 	if p == nil {
 		return
 	}
 	p.MessagesDone.Add(1)
 	p.BytesDone.Add(size)
-	if downloaded {
-		p.Downloaded.Add(1)
+	if transferred {
+		p.Transferred.Add(1)
 	}
 	p.mu.Lock()
 	if f := p.folders[folder]; f != nil {
@@ -58,9 +63,10 @@ func (p *Progress) message(folder string, size int64, downloaded bool) {
 	p.mu.Unlock()
 }
 
-func (p *Progress) failed() {
+// Failed counts one message that could not be done.
+func (p *Progress) Failed() {
 	if p != nil {
-		p.Failed.Add(1)
+		p.Failures.Add(1)
 	}
 }
 
