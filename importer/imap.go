@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"github.com/mailferry/mailferry/internal/progress"
@@ -35,6 +36,9 @@ type IMAPOptions struct {
 	Retries     int
 	// Progress, if set, is updated as the import goes.
 	Progress *progress.Progress
+	// Transforms are applied to every message; the zero value changes only
+	// what IMAP requires (no \Recent, no keywords the folder refuses).
+	Transforms Transforms
 	// DedupMessageID skips a message when one with the same Message-ID
 	// and the same size or internal date is in the destination folder
 	// already (filled some other way). Messages without a Message-ID are
@@ -57,6 +61,11 @@ type ImportReport struct {
 	Appended int `json:"appended"`
 	// Duplicates counts messages skipped by DedupMessageID.
 	Duplicates int `json:"duplicates,omitempty"`
+	// Skipped lists messages the transforms said not to import (--max-size).
+	Skipped []Failure `json:"skipped,omitempty"`
+	// Transformed counts, per kind of change, the messages a transform
+	// changed (a flag dropped, a read receipt disarmed, a line re-encoded).
+	Transformed map[string]int `json:"transformed,omitempty"`
 	// Already counts messages the manifest says an earlier run appended.
 	Already int `json:"already"`
 	// Settled counts messages an interrupted run had appended without
@@ -467,14 +476,21 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 					break
 				}
 			}
-			rc, size, err := im.reader.Open(p.job.msg.ID)
+			res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
+			if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
+				if res.Body != nil {
+					res.Body.Close()
+				}
+				err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
+			}
 			if err != nil {
-				stop = fmt.Errorf("archive: %w", err)
+				stop = fmt.Errorf("message %s: %w", p.job.msg.ID, err)
 				break
 			}
-			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: destinationFlags(p.job.msg.Flags, p.f.permanentFlags), Time: p.job.msg.InternalDate})
-			_, werr := io.Copy(cmd, rc)
-			rc.Close()
+			size := res.Size
+			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})
+			_, werr := io.Copy(cmd, res.Body)
+			res.Body.Close()
 			cerr := cmd.Close()
 			inflight = append(inflight, sent{p: p, cmd: cmd, size: size})
 			if werr != nil || cerr != nil {
@@ -483,6 +499,7 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			}
 		}
 		var connErr error
+		var later []storeLater
 		for _, x := range inflight {
 			data, err := x.cmd.Wait()
 			j := x.p.job
@@ -503,6 +520,9 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			if err := im.opts.Manifest.Done(j.key, uid, data.UIDValidity); err != nil && stop == nil {
 				stop = err
 			}
+			if len(x.p.storeAfter) > 0 && uid != 0 {
+				later = append(later, storeLater{folder: x.p.f.name, uid: uid, flags: x.p.storeAfter})
+			}
 			if uid != 0 {
 				im.landed(x.p.f, uid)
 			}
@@ -517,6 +537,9 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 		}
 		if connErr != nil {
 			return connErr
+		}
+		if err := storeFlagsAfter(c, later); err != nil {
+			return err
 		}
 		return sendErr
 	})
@@ -538,9 +561,10 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 
 // prepared is a message whose intent is ready to be written.
 type prepared struct {
-	job   appendJob
-	f     *destFolder
-	entry ManifestEntry
+	job        appendJob
+	f          *destFolder
+	entry      ManifestEntry
+	storeAfter format.Flags
 }
 
 // archiveError is a failure of the archive or the manifest: it stops the
@@ -587,33 +611,88 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 			return prepared{}, false, nil
 		}
 	}
-	size, ok := im.idx.MessageSize(j.msg.ID)
-	if !ok {
-		return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, archive.ErrNotFound)}
+	res, err := im.opts.Transforms.Apply(j.msg, f.permanentFlags, im.opener(j.msg.ID))
+	if err != nil {
+		return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, err)}
 	}
+	if res.Skip != "" {
+		im.mu.Lock()
+		im.rep.Skipped = append(im.rep.Skipped, Failure{Folder: j.folder.Name, Item: fmt.Sprintf("uid %d", j.msg.UID), Error: res.Skip})
+		im.mu.Unlock()
+		im.opts.Progress.Message(f.name, j.msg.Size, false)
+		return prepared{}, false, nil
+	}
+	// The intent names the bytes that will be sent, which the settling
+	// of a killed run looks for: the stored ones unless a transform may
+	// have changed them.
+	sent, size := j.msg.ID, res.Size
+	if im.opts.Transforms.mayChangeBytes() {
+		h := sha256.New()
+		n, err := io.Copy(h, res.Body)
+		res.Body.Close()
+		if err != nil {
+			return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, err)}
+		}
+		copy(sent[:], h.Sum(nil))
+		size = n
+	} else {
+		res.Body.Close()
+	}
+	im.noteChanges(res.Changes)
 	im.mu.Lock()
 	uidNext := f.uidNext
 	im.mu.Unlock()
-	return prepared{job: j, f: f, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: j.msg.ID, Size: size,
+	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: sent, Size: size,
 		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
 }
 
-// destinationFlags are the flags sent with APPEND: never \Recent, and no
-// keywords where the folder's PERMANENTFLAGS lacks \* (an empty list says
-// nothing, so keywords are kept).
-func destinationFlags(flags format.Flags, permanent []string) []imap.Flag {
-	keywordsOK := len(permanent) == 0
-	for _, p := range permanent {
-		if p == `\*` {
-			keywordsOK = true
+// opener reads a stored message for the transforms.
+func (im *importer) opener(id format.ID) MessageOpener {
+	return func() (io.ReadCloser, error) {
+		rc, _, err := im.reader.Open(id)
+		return rc, err
+	}
+}
+
+func (im *importer) noteChanges(changes []string) {
+	if len(changes) == 0 {
+		return
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.rep.Transformed == nil {
+		im.rep.Transformed = map[string]int{}
+	}
+	for _, c := range changes {
+		im.rep.Transformed[c]++
+	}
+}
+
+// storeLater is a flag to set with STORE after its APPEND (Exchange's
+// \Flagged, which it forgets when APPEND sets it).
+type storeLater struct {
+	folder string
+	uid    uint32
+	flags  format.Flags
+}
+
+func storeFlagsAfter(c *imapclient.Client, later []storeLater) error {
+	for _, l := range later {
+		if _, err := c.Select(l.folder, nil).Wait(); err != nil {
+			return fmt.Errorf("SELECT %q: %w", l.folder, err)
+		}
+		store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: imapFlags(l.flags)}
+		if err := c.Store(imap.UIDSetNum(imap.UID(l.uid)), store, nil).Close(); err != nil {
+			return fmt.Errorf("STORE %q uid %d: %w", l.folder, l.uid, err)
 		}
 	}
-	var out []imap.Flag
-	for _, f := range format.NormalizeFlags(flags) {
-		if len(f) > 0 && f[0] != '\\' && !keywordsOK {
-			continue
-		}
-		out = append(out, imap.Flag(f))
+	return nil
+}
+
+func imapFlags(fl format.Flags) []imap.Flag {
+	out := make([]imap.Flag, len(fl))
+	for i, f := range fl {
+		out[i] = imap.Flag(f)
 	}
 	return out
 }

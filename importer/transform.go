@@ -283,3 +283,8 @@ func (e *exactSizeReader) Read(p []byte) (int, error) {
 }
 
 func (e *exactSizeReader) Close() error { return e.rc.Close() }
+
+// mayChangeBytes reports whether Apply can send other bytes than stored.
+func (t *Transforms) mayChangeBytes() bool {
+	return !t.Headers.IsZero() || t.ProvenanceAccount != "" || t.MaxLineLength != 0
+}

@@ -86,7 +86,7 @@ func VerifyIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Ver
 		}
 		rep = &VerifyReport{}
 		for _, dest := range order {
-			fc, err := checkFolder(c, dest, byDest[dest])
+			fc, err := checkFolder(c, dest, byDest[dest], &opts.Transforms.Flags)
 			if err != nil {
 				return err
 			}
@@ -154,7 +154,7 @@ func messageID(rd *archive.Reader, id format.ID) (string, error) {
 	return strings.TrimSpace(h.Get("Message-Id")), nil
 }
 
-func checkFolder(c *imapclient.Client, dest string, want []expected) (FolderCheck, error) {
+func checkFolder(c *imapclient.Client, dest string, want []expected, ft *FlagTransform) (FolderCheck, error) {
 	fc := FolderCheck{Folder: dest, Expected: len(want)}
 	// SELECT, not EXAMINE: only a read-write selection reports the
 	// PERMANENTFLAGS that decided which keywords the import could keep.
@@ -210,7 +210,8 @@ func checkFolder(c *imapclient.Client, dest string, want []expected) (FolderChec
 			continue
 		}
 		f.used = true
-		wantFlags := fmt.Sprint(format.NormalizeFlags(flagStrings(destinationFlags(e.msg.Flags, permanent))))
+		expectFlags, _ := ft.Apply(e.msg.Flags, permanent)
+		wantFlags := fmt.Sprint(expectFlags)
 		gotFlags := fmt.Sprint(format.NormalizeFlags(f.flags))
 		wantDate := e.msg.InternalDate.UTC().Format("2006-01-02T15:04:05Z")
 		if wantFlags != gotFlags || wantDate != f.date {
@@ -223,14 +224,6 @@ func checkFolder(c *imapclient.Client, dest string, want []expected) (FolderChec
 		}
 	}
 	return fc, nil
-}
-
-func flagStrings(fl []imap.Flag) []string {
-	out := make([]string, len(fl))
-	for i, f := range fl {
-		out[i] = string(f)
-	}
-	return out
 }
 
 func describe(e expected) string {

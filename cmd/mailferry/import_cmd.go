@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"regexp"
 	"text/tabwriter"
@@ -46,6 +47,14 @@ func destinationFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-special-use", Usage: "do not map special folders (Sent, Drafts, Trash…) onto the destination's own"},
 		&cli.BoolFlag{Name: "case-insensitive", Usage: "the destination folds folder-name case (Exchange, Office 365, Gmail)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the plan or report as JSON"},
+		&cli.StringFlag{Name: "profile", Usage: "destination defaults: `NAME` is exchange, office365, gmail, cyrus or dovecot (line and size limits, flag quirks, read receipts, pace)"},
+		&cli.BoolFlag{Name: "disarm-read-receipts", Usage: "rename Disposition-Notification-To so clients do not send read receipts again (imapsync --disarmreadreceipts)"},
+		&cli.IntFlag{Name: "max-line-length", Usage: "re-encode MIME parts with lines over `N` bytes as quoted-printable, content unchanged (imapsync --maxlinelength)"},
+		&cli.Int64Flag{Name: "max-size", Usage: "skip and list messages over `BYTES` (imapsync --maxsize)"},
+		&cli.StringSliceFlag{Name: "add-header", Usage: "add header `'Name: value'` to every message (repeatable)"},
+		&cli.StringSliceFlag{Name: "remove-header", Usage: "remove header `NAME` from every message (repeatable)"},
+		&cli.StringSliceFlag{Name: "flag-map", Usage: "rename flags: `REGEX=REPLACEMENT`; an empty replacement drops the flag (repeatable; imapsync --regexflag)"},
+		&cli.BoolFlag{Name: "provenance", Usage: "add X-Mailferry-Source naming the source account, folder and UID"},
 	}
 }
 
@@ -87,6 +96,10 @@ func openDestination(c *cli.Context) (*destination, error) {
 	if path == "" {
 		path = importer.DefaultManifestPath(a.Dir(), ep.Account()+"_"+fmt.Sprint(ep.Port))
 	}
+	tr, err := transformsFrom(c, snap.Account)
+	if err != nil {
+		return nil, err
+	}
 	m, err := importer.OpenManifest(path)
 	if err != nil {
 		return nil, err
@@ -100,6 +113,7 @@ func openDestination(c *cli.Context) (*destination, error) {
 		Connections:     c.Int("connections"),
 		Throttle:        throttleFrom(c),
 		Manifest:        m,
+		Transforms:      tr,
 	}}, nil
 }
 
@@ -122,6 +136,9 @@ func runImport(c *cli.Context) error {
 	}
 	defer d.opts.Manifest.Close()
 	a, opts, snap := d.a, d.opts, d.snap
+	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
+		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
+	}
 	switch c.String("dedup") {
 	case "":
 	case "message-id":
@@ -201,4 +218,52 @@ func printImportReport(c *cli.Context, snap archive.SnapshotInfo, dest string, r
 	}
 	fmt.Fprintf(c.App.Writer, "imported snapshot %s of %s into %s: %d appended (%s), %d already there, %d settled from an interrupted run, %d duplicates skipped, %d folders created (%s)\n",
 		snap.ID.Short(), snap.Account, dest, rep.Appended, bytesHuman(rep.Bytes), rep.Already, rep.Settled, rep.Duplicates, len(rep.Created), rep.Duration.Round(1e6))
+}
+
+// transformsFrom builds the import transforms from --profile and the
+// options that add to or override it.
+func transformsFrom(c *cli.Context, account string) (importer.Transforms, error) {
+	var t importer.Transforms
+	if name := c.String("profile"); name != "" {
+		p, err := importer.ProfileByName(name)
+		if err != nil {
+			return t, cli.Exit("--profile: "+err.Error(), 2)
+		}
+		t = p.Transforms()
+	}
+	if c.Bool("disarm-read-receipts") {
+		t.Headers.DisarmReadReceipts = true
+	}
+	if c.IsSet("max-line-length") {
+		t.MaxLineLength = c.Int("max-line-length")
+	}
+	if c.IsSet("max-size") {
+		t.MaxSize = c.Int64("max-size")
+	}
+	for _, spec := range c.StringSlice("add-header") {
+		h, err := importer.ParseHeaderAdd(spec)
+		if err != nil {
+			return t, cli.Exit("--add-header: "+err.Error(), 2)
+		}
+		t.Headers.Add = append(t.Headers.Add, h)
+	}
+	for _, name := range c.StringSlice("remove-header") {
+		n, err := importer.ParseHeaderRemove(name)
+		if err != nil {
+			return t, cli.Exit("--remove-header: "+err.Error(), 2)
+		}
+		t.Headers.Remove = append(t.Headers.Remove, n)
+	}
+	rules, err := importer.ParseFlagMapRules(c.StringSlice("flag-map"))
+	if err != nil {
+		return t, cli.Exit("--flag-map: "+err.Error(), 2)
+	}
+	t.Flags.Map = append(t.Flags.Map, rules...)
+	if c.Bool("provenance") {
+		t.ProvenanceAccount = account
+	}
+	if err := t.Validate(); err != nil {
+		return t, cli.Exit(err.Error(), 2)
+	}
+	return t, nil
 }
