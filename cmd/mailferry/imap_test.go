@@ -294,6 +294,23 @@ func TestImportKilledAndResumed(t *testing.T) {
 	if !strings.Contains(out3, "exactly") {
 		t.Errorf("verify: %s", out3)
 	}
+	// No password anywhere: not in what mailferry printed, not in the
+	// snapshot headers, not in any file of the archive or its manifest.
+	a, _ := archive.Open(dir)
+	snaps, _, _ := a.Snapshots()
+	printed := out.String() + out2 + out3 + runCLI(t, "archive", "info", dir) + runCLI(t, "archive", "ls", dir, "--json") + fmt.Sprint(snaps)
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			b, _ := os.ReadFile(p)
+			printed += string(b)
+		}
+		return nil
+	})
+	for _, pw := range []string{"carol-pw", "dave-pw"} {
+		if strings.Contains(printed, pw) {
+			t.Errorf("password %q appears in mailferry's output or archive", pw)
+		}
+	}
 }
 
 func writeSecret(t *testing.T, pw string) string {
