@@ -134,6 +134,31 @@ func TestImportBetweenLayouts(t *testing.T) {
 	a, _ := archive.Open(dir)
 
 	manifest := filepath.Join(t.TempDir(), "manifest.jsonl")
+	plan := func() map[string]FolderPlan {
+		m, err := OpenManifest(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		plans, err := PlanIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]FolderPlan{}
+		for _, p := range plans {
+			out[p.Mapping.Source.Name] = p
+		}
+		return out
+	}
+	// The dry run maps the folders, counts everything as new, and creates
+	// nothing.
+	before := plan()
+	if p := before["Archive/2024"]; p.Mapping.Dest != "INBOX.Archive.2024" || p.New != 60 || p.Already != 0 || p.Mapping.Exists {
+		t.Errorf("plan for Archive/2024: %+v", p)
+	}
+	if list, _ := dst.Login(t, "bob").List("", "*", nil).Collect(); len(list) != 1 {
+		t.Errorf("dry run left %d folders on the destination, want only INBOX", len(list))
+	}
 	run := func() *ImportReport {
 		m, err := OpenManifest(manifest)
 		if err != nil {
@@ -164,6 +189,23 @@ func TestImportBetweenLayouts(t *testing.T) {
 	second := run()
 	if second.Appended != 0 || second.Already != 301 {
 		t.Errorf("second import: appended %d, already %d", second.Appended, second.Already)
+	}
+	if p := plan()["Archive/2024"]; p.New != 0 || p.Already != 60 || !p.Mapping.Exists {
+		t.Errorf("plan after the import: %+v", p)
+	}
+	// Subscriptions are replayed as the source had them: not Q&A, and not
+	// INBOX, which a new Dovecot account has not subscribed.
+	subs, err := dst.Login(t, "bob").List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subscribed []string
+	for _, l := range subs {
+		subscribed = append(subscribed, l.Mailbox)
+	}
+	slices.Sort(subscribed)
+	if want := []string{"INBOX.Archive.2024", "INBOX.Entwürfe", "INBOX.Sent"}; !slices.Equal(subscribed, want) {
+		t.Errorf("subscribed on the destination: %q, want %q", subscribed, want)
 	}
 
 	// verify agrees, then notices a lost message and a changed flag.
