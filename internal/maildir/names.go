@@ -61,7 +61,7 @@ func folderDir(name string) (string, error) {
 			return "", fmt.Errorf("folder %q: level %q contains \"/\", which a directory name cannot: %w", name, l, ErrFolderName)
 		}
 		b.WriteString(Delimiter)
-		b.WriteString(EncodeMUTF7(l))
+		b.WriteString(format.EncodeMUTF7(l))
 	}
 	return b.String(), nil
 }
@@ -74,7 +74,7 @@ func dirFolder(dir string) (string, error) {
 		if l == "" {
 			return "", fmt.Errorf("directory %q has an empty folder level", dir)
 		}
-		d, err := DecodeMUTF7(l)
+		d, err := format.DecodeMUTF7(l)
 		if err != nil {
 			return "", fmt.Errorf("directory %q: %w", dir, err)
 		}

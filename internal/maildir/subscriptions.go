@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/mailferry/mailferry/format"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -97,7 +98,7 @@ func (s *Store) Subscriptions() ([]string, error) {
 
 func subscriptionName(levels []string) (string, bool) {
 	for i, l := range levels {
-		if d, err := DecodeMUTF7(l); err == nil {
+		if d, err := format.DecodeMUTF7(l); err == nil {
 			l = d
 		} else if !utf8.ValidString(l) {
 			return "", false
@@ -141,7 +142,7 @@ func (s *Store) SetSubscriptions(names []string) error {
 			if i > 0 {
 				b.WriteByte('\t')
 			}
-			b.WriteString(tabEscaper.Replace(EncodeMUTF7(l)))
+			b.WriteString(tabEscaper.Replace(format.EncodeMUTF7(l)))
 		}
 		b.WriteByte('\n')
 	}
