@@ -22,6 +22,10 @@ import (
 type IMAPOptions struct {
 	// Dial opens a logged-in connection to the destination.
 	Dial func(ctx context.Context) (*imapclient.Client, error)
+	// DialAppender, if set, opens a connection that APPENDs with LITERAL+
+	// (many in flight); without it, or when the server lacks LITERAL+,
+	// messages go through go-imap, one round trip each.
+	DialAppender func(ctx context.Context) (*mailconn.Appender, error)
 	// Snapshot is the snapshot to replay.
 	Snapshot archive.SnapshotInfo
 	Folders  FolderMapOptions
@@ -317,6 +321,11 @@ func (im *importer) appendAll(ctx context.Context) error {
 			defer wg.Done()
 			s := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
 			defer s.Close()
+			var ac *appenderConn
+			if im.opts.DialAppender != nil {
+				ac = &appenderConn{dial: im.opts.DialAppender}
+				defer ac.close()
+			}
 			for j := range jobs {
 				// Take what else is waiting, up to appendBatch: their
 				// intents then share one fsync.
@@ -333,7 +342,7 @@ func (im *importer) appendAll(ctx context.Context) error {
 						break more
 					}
 				}
-				if err := im.appendBatch(ctx, s, batch); err != nil {
+				if err := im.appendBatch(ctx, s, ac, batch); err != nil {
 					cancel(err)
 				}
 			}
@@ -379,7 +388,7 @@ func (im *importer) appendAll(ctx context.Context) error {
 // appendBatch lands a batch of messages exactly once. Their intents are
 // written together, so that one fsync covers them, then each is appended;
 // see appendOne.
-func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, batch []appendJob) error {
+func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, ac *appenderConn, batch []appendJob) error {
 	var ready []prepared
 	var stop error
 	err := s.Do(ctx, func(c *imapclient.Client) error {
@@ -418,6 +427,11 @@ func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, batch 
 	}
 	if err := im.opts.Manifest.Intents(entries); err != nil {
 		return err
+	}
+	if ac != nil && !ac.unsupported {
+		if handled, err := im.appendStreamed(ctx, s, ac, ready); handled || err != nil {
+			return err
+		}
 	}
 	return im.appendPipelined(ctx, s, ready)
 }

@@ -105,8 +105,9 @@ func openDestination(c *cli.Context) (*destination, error) {
 		return nil, err
 	}
 	return &destination{a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
-		Dial:     dialer.Dial,
-		Snapshot: snap,
+		Dial:         dialer.Dial,
+		DialAppender: dialer.DialAppender,
+		Snapshot:     snap,
 		Folders: importer.FolderMapOptions{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
 			NoSpecialUse: c.Bool("no-special-use")},
 		CaseInsensitive: c.Bool("case-insensitive"),

@@ -1,0 +1,218 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/internal/mailconn"
+)
+
+// appenderConn is a worker's LITERAL+ connection (mailconn.Appender),
+// dialled when first needed; unsupported once the server turned out not
+// to offer LITERAL+, after which the worker appends through go-imap.
+type appenderConn struct {
+	dial        func(context.Context) (*mailconn.Appender, error)
+	ap          *mailconn.Appender
+	backoff     mailconn.Backoff
+	unsupported bool
+}
+
+func (ac *appenderConn) close() {
+	if ac.ap != nil {
+		ac.ap.Close()
+		ac.ap = nil
+	}
+}
+
+// appendStreamed sends the APPENDs of messages whose intents are on disk
+// all at once over the worker's LITERAL+ connection, then reads the
+// answers in order. After a dropped connection, what has no outcome is
+// prepared again (settled on the go-imap session s, new intents) and sent
+// again. It returns false when the server has no LITERAL+ and nothing was
+// sent. Only manifest and archive failures and cancellation are errors.
+func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac *appenderConn, todo []prepared) (bool, error) {
+	refused := map[string]bool{}
+	var lastErr error
+	for attempt := 0; attempt <= im.opts.Retries; attempt++ {
+		if attempt > 0 {
+			ac.close()
+			if err := ac.backoff.Wait(ctx); err != nil {
+				return true, context.Cause(ctx)
+			}
+			again, err := im.reprepare(ctx, s, todo, refused)
+			if err != nil {
+				return true, err
+			}
+			todo = again
+		}
+		if len(todo) == 0 {
+			return true, nil
+		}
+		if ac.ap == nil {
+			ap, err := ac.dial(ctx)
+			if errors.Is(err, mailconn.ErrNoLiteralPlus) {
+				ac.unsupported = true
+				if attempt == 0 {
+					return false, nil
+				}
+				return true, err
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return true, context.Cause(ctx)
+				}
+				lastErr = err
+				if mailconn.IsConnectionError(err) {
+					continue
+				}
+				break
+			}
+			ac.ap = ap
+		}
+		done, err := im.streamOnce(ctx, s, ac.ap, todo, refused)
+		if err != nil {
+			var ae *archiveError
+			if errors.As(err, &ae) {
+				return true, ae.err
+			}
+			if ctx.Err() != nil {
+				return true, context.Cause(ctx)
+			}
+			lastErr = err
+			if done {
+				ac.backoff.Reset()
+			}
+			continue
+		}
+		ac.backoff.Reset()
+		return true, nil
+	}
+	for _, p := range todo {
+		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
+			im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), fmt.Errorf("gave up after %d reconnects: %w", im.opts.Retries, lastErr))
+		}
+	}
+	return true, nil
+}
+
+// streamOnce sends todo over ap and records the answers; done reports that
+// at least one message landed. A connection error leaves the rest pending.
+func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mailconn.Appender, todo []prepared, refused map[string]bool) (bool, error) {
+	var sent []prepared
+	var sendErr error
+	for _, p := range todo {
+		if t := im.opts.Throttle; t != nil {
+			if err := t.WaitMessage(ctx); err != nil {
+				sendErr = err
+				break
+			}
+		}
+		res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
+		if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
+			if res.Body != nil {
+				res.Body.Close()
+			}
+			err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
+		}
+		if err != nil {
+			return false, &archiveError{fmt.Errorf("message %s: %w", p.job.msg.ID, err)}
+		}
+		err = ap.Append(p.f.name, res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
+		res.Body.Close()
+		if err != nil {
+			sendErr = err
+			break
+		}
+		sent = append(sent, p)
+		if ap.Pending() >= appendBatchSize {
+			// Keep the server's answers moving while sending on.
+			if err := ap.Flush(); err != nil {
+				sendErr = err
+				break
+			}
+		}
+	}
+	if sendErr == nil {
+		sendErr = ap.Flush()
+	}
+	landed := false
+	var later []storeLater
+	for _, p := range sent {
+		res, err := ap.Result()
+		j := p.job
+		var ce *mailconn.CommandError
+		switch {
+		case errors.As(err, &ce):
+			refused[j.key] = true
+			if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil {
+				return landed, &archiveError{aerr}
+			}
+			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", p.f.name, err))
+			continue
+		case err != nil:
+			return landed, err
+		}
+		if err := im.opts.Manifest.Done(j.key, res.UID, res.UIDValidity); err != nil {
+			return landed, &archiveError{err}
+		}
+		landed = true
+		if res.UID != 0 {
+			im.landed(p.f, res.UID)
+			if len(p.storeAfter) > 0 {
+				later = append(later, storeLater{folder: p.f.name, uid: res.UID, flags: p.storeAfter})
+			}
+		}
+		im.mu.Lock()
+		im.rep.Appended++
+		im.rep.Bytes += p.entry.Size
+		im.mu.Unlock()
+		im.opts.Progress.Message(p.f.name, p.entry.Size, true)
+	}
+	if len(later) > 0 {
+		if err := s.Do(ctx, func(c *imapclient.Client) error { return storeFlagsAfter(c, later) }); err != nil {
+			im.fail(later[0].folder, fmt.Sprintf("%d messages", len(later)), fmt.Errorf("flags to set after APPEND: %w", err))
+		}
+	}
+	return landed, sendErr
+}
+
+// reprepare settles what is left of todo after a dropped connection and
+// writes new intents for what did not land.
+func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []prepared, refused map[string]bool) ([]prepared, error) {
+	var again []prepared
+	var stop error
+	err := s.Do(ctx, func(c *imapclient.Client) error {
+		again = again[:0]
+		for _, p := range todo {
+			if refused[p.job.key] {
+				continue
+			}
+			q, ok, err := im.prepare(c, p.job)
+			if err != nil {
+				var ae *archiveError
+				if errors.As(err, &ae) {
+					stop = ae.err
+					return nil
+				}
+				return err
+			}
+			if ok {
+				again = append(again, q)
+			}
+		}
+		return nil
+	})
+	if stop != nil {
+		return nil, stop
+	}
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]ManifestEntry, len(again))
+	for i, p := range again {
+		entries[i] = p.entry
+	}
+	return again, im.opts.Manifest.Intents(entries)
+}
