@@ -94,10 +94,10 @@ SyncState %s/state%d/
 }
 
 // importConnections is --connections for the import benchmark:
-// MAILFERRY_BENCH_CONNECTIONS, default 4.
+// MAILFERRY_BENCH_CONNECTIONS, default 1 (the command's default).
 func importConnections() string {
 	if c := os.Getenv("MAILFERRY_BENCH_CONNECTIONS"); c != "" {
 		return c
 	}
-	return "4"
+	return "1"
 }

@@ -34,7 +34,9 @@ type IMAPOptions struct {
 	CaseInsensitive bool
 	// Manifest remembers what went where; required unless planning.
 	Manifest *Manifest
-	// Connections is how many APPENDs run at once (default 2).
+	// Connections is how many connections append at once (default 1: with
+	// LITERAL+ one connection keeps the server busy, and Dovecot measured
+	// slower with four, which contend for the mailbox).
 	Connections int
 	Throttle    *mailconn.Throttle
 	Retries     int
@@ -96,7 +98,7 @@ func (o *IMAPOptions) defaults() {
 		o.Progress = new(progress.Progress)
 	}
 	if o.Connections <= 0 {
-		o.Connections = 2
+		o.Connections = 1
 	}
 	if o.Retries <= 0 {
 		o.Retries = 6

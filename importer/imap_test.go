@@ -57,6 +57,15 @@ func seed(t *testing.T, d *testserver.Dovecot, user string, n int) {
 }
 
 func dialFor(t *testing.T, d *testserver.Dovecot, addr, user, pw string) func(context.Context) (*imapclient.Client, error) {
+	return dialer(t, d, addr, user, pw).Dial
+}
+
+// appenderFor dials LITERAL+ Appenders as dialFor dials clients.
+func appenderFor(t *testing.T, d *testserver.Dovecot, addr, user, pw string) func(context.Context) (*mailconn.Appender, error) {
+	return dialer(t, d, addr, user, pw).DialAppender
+}
+
+func dialer(t *testing.T, d *testserver.Dovecot, addr, user, pw string) *mailconn.Dialer {
 	env := "MAILFERRY_TEST_PW_" + strings.ToUpper(user) + fmt.Sprint(len(addr))
 	t.Setenv(env, pw)
 	ep, err := mailconn.ParseEndpoint("imap://" + user + "@" + addr)
@@ -67,7 +76,7 @@ func dialFor(t *testing.T, d *testserver.Dovecot, addr, user, pw string) func(co
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dl.Dial
+	return dl
 }
 
 // mailbox lists every message of an account as "folder sha flags date",
@@ -165,7 +174,8 @@ func TestImportBetweenLayouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+		rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"),
+			DialAppender: appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
 		if err != nil || !rep.Complete() {
 			t.Fatalf("import: %v %+v", err, rep)
 		}
@@ -245,6 +255,12 @@ func TestImportBetweenLayouts(t *testing.T) {
 // TestImportSurvivesCutConnections cuts the destination connection several
 // times mid-import: every message still lands exactly once.
 func TestImportSurvivesCutConnections(t *testing.T) {
+	for _, literalPlus := range []bool{false, true} {
+		t.Run(fmt.Sprintf("LITERAL+ %v", literalPlus), func(t *testing.T) { cutImport(t, literalPlus) })
+	}
+}
+
+func cutImport(t *testing.T, literalPlus bool) {
 	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
 	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
 	seed(t, src, "alice", 200)
@@ -259,7 +275,11 @@ func TestImportSurvivesCutConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, proxy.Addr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+	opts := IMAPOptions{Dial: dialFor(t, dst, proxy.Addr, "bob", "b-pw"), Snapshot: snap, Manifest: m, Connections: 2}
+	if literalPlus {
+		opts.DialAppender = appenderFor(t, dst, proxy.Addr, "bob", "b-pw")
+	}
+	rep, err := ImportIMAP(context.Background(), a, opts)
 	if err != nil || !rep.Complete() {
 		t.Fatalf("import: %v %+v", err, rep)
 	}

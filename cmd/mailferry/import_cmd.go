@@ -15,7 +15,7 @@ import (
 
 func importCommand() *cli.Command {
 	flags := append(destinationFlags(),
-		&cli.IntFlag{Name: "connections", Value: 2, Usage: "APPEND over `N` connections at once"},
+		&cli.IntFlag{Name: "connections", Value: 1, Usage: "APPEND over `N` connections at once (one is fastest into Dovecot, which appends to a mailbox one connection at a time)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
 		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: skip messages whose Message-ID and size or date already sit in the target folder (a destination filled some other way); messages without Message-ID are never skipped"},
 	)
