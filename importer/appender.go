@@ -109,15 +109,9 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 				break
 			}
 		}
-		res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
-		if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
-			if res.Body != nil {
-				res.Body.Close()
-			}
-			err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
-		}
+		res, err := im.body(p)
 		if err != nil {
-			return false, &archiveError{fmt.Errorf("message %s: %w", p.job.msg.ID, err)}
+			return false, &archiveError{err}
 		}
 		err = ap.Append(p.f.name, res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
 		res.Body.Close()

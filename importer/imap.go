@@ -492,15 +492,9 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 					break
 				}
 			}
-			res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
-			if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
-				if res.Body != nil {
-					res.Body.Close()
-				}
-				err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
-			}
+			res, err := im.body(p)
 			if err != nil {
-				stop = fmt.Errorf("message %s: %w", p.job.msg.ID, err)
+				stop = err
 				break
 			}
 			size := res.Size
@@ -660,6 +654,22 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 	im.mu.Unlock()
 	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: sent, Size: size,
 		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
+}
+
+// body returns what to APPEND for a prepared message: the transforms run
+// again (they are pure), and must give the size its intent noted.
+func (im *importer) body(p prepared) (*TransformResult, error) {
+	res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
+	if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
+		if res.Body != nil {
+			res.Body.Close()
+		}
+		err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message %s: %w", p.job.msg.ID, err)
+	}
+	return res, nil
 }
 
 // opener reads a stored message for the transforms.
