@@ -78,6 +78,7 @@ Near :local:
 Patterns *
 Create Far
 Sync Push
+CopyArrivalDate yes
 SyncState %s/state%d/
 `, host, port, mbUser, d.CAFile, corpus, work, round)), 0o600)
 		os.MkdirAll(filepath.Join(work, fmt.Sprintf("state%d", round)), 0o755)
