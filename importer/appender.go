@@ -97,10 +97,31 @@ func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac 
 	return true, nil
 }
 
-// streamOnce sends todo over ap and records the answers; done reports that
-// at least one message landed. A connection error leaves the rest pending.
+// streamOnce sends todo over ap and records the answers, which a second
+// goroutine reads while messages are still being sent, so the server never
+// waits for the sender nor the sender for the server. done reports that at
+// least one message landed. A connection error leaves the rest pending.
 func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mailconn.Appender, todo []prepared, refused map[string]bool) (bool, error) {
-	var sent []prepared
+	type answer struct {
+		p   prepared
+		res mailconn.AppendResult
+		err error
+	}
+	sentCh := make(chan prepared, len(todo))
+	answers := make(chan answer, len(todo))
+	go func() {
+		defer close(answers)
+		broken := false
+		for p := range sentCh {
+			if broken {
+				continue // no answer can come; the sender finds out too
+			}
+			res, err := ap.Result()
+			var ce *mailconn.CommandError
+			broken = err != nil && !errors.As(err, &ce)
+			answers <- answer{p, res, err}
+		}
+	}()
 	var sendErr error
 	for _, p := range todo {
 		if t := im.opts.Throttle; t != nil {
@@ -111,63 +132,66 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 		}
 		res, err := im.body(p)
 		if err != nil {
+			close(sentCh)
+			for range answers {
+			}
 			return false, &archiveError{err}
 		}
 		err = ap.Append(p.f.name, res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
 		res.Body.Close()
+		if err == nil {
+			err = ap.Flush()
+		}
 		if err != nil {
 			sendErr = err
 			break
 		}
-		sent = append(sent, p)
-		if ap.Pending() >= appendBatchSize {
-			// Keep the server's answers moving while sending on.
-			if err := ap.Flush(); err != nil {
-				sendErr = err
-				break
-			}
-		}
+		sentCh <- p
 	}
-	if sendErr == nil {
-		sendErr = ap.Flush()
-	}
+	close(sentCh)
 	landed := false
 	var later []storeLater
-	for _, p := range sent {
-		res, err := ap.Result()
-		j := p.job
+	var readErr error
+	for a := range answers {
+		j := a.p.job
 		var ce *mailconn.CommandError
 		switch {
-		case errors.As(err, &ce):
+		case errors.As(a.err, &ce):
 			refused[j.key] = true
-			if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil {
-				return landed, &archiveError{aerr}
+			if err := im.opts.Manifest.Abandon(j.key); err != nil && readErr == nil {
+				readErr = &archiveError{err}
 			}
-			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", p.f.name, err))
+			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", a.p.f.name, a.err))
 			continue
-		case err != nil:
-			return landed, err
+		case a.err != nil:
+			if readErr == nil {
+				readErr = a.err
+			}
+			continue
 		}
-		if err := im.opts.Manifest.Done(j.key, res.UID, res.UIDValidity); err != nil {
-			return landed, &archiveError{err}
+		if err := im.opts.Manifest.Done(j.key, a.res.UID, a.res.UIDValidity); err != nil && readErr == nil {
+			readErr = &archiveError{err}
 		}
 		landed = true
-		if res.UID != 0 {
-			im.landed(p.f, res.UID)
-			if len(p.storeAfter) > 0 {
-				later = append(later, storeLater{folder: p.f.name, uid: res.UID, flags: p.storeAfter})
+		if a.res.UID != 0 {
+			im.landed(a.p.f, a.res.UID)
+			if len(a.p.storeAfter) > 0 {
+				later = append(later, storeLater{folder: a.p.f.name, uid: a.res.UID, flags: a.p.storeAfter})
 			}
 		}
 		im.mu.Lock()
 		im.rep.Appended++
-		im.rep.Bytes += p.entry.Size
+		im.rep.Bytes += a.p.entry.Size
 		im.mu.Unlock()
-		im.opts.Progress.Message(p.f.name, p.entry.Size, true)
+		im.opts.Progress.Message(a.p.f.name, a.p.entry.Size, true)
 	}
 	if len(later) > 0 {
 		if err := s.Do(ctx, func(c *imapclient.Client) error { return storeFlagsAfter(c, later) }); err != nil {
 			im.fail(later[0].folder, fmt.Sprintf("%d messages", len(later)), fmt.Errorf("flags to set after APPEND: %w", err))
 		}
+	}
+	if readErr != nil {
+		return landed, readErr
 	}
 	return landed, sendErr
 }

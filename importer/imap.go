@@ -282,6 +282,13 @@ func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, erro
 			return nil, fmt.Errorf("folder %q: %w", name, err)
 		}
 	}
+	// Leave the folder: while a session has it selected, the server must
+	// tell that session of every message appended.
+	if c.Caps().Has(imap.CapUnselect) || c.Caps().Has(imap.CapIMAP4rev2) {
+		if err := c.Unselect().Wait(); err != nil {
+			return nil, fmt.Errorf("UNSELECT %q: %w", name, err)
+		}
+	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	if old := im.folders[name]; old != nil {

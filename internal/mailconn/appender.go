@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailferry/mailferry/format"
@@ -27,13 +28,15 @@ var ErrNoLiteralPlus = errors.New("server does not offer LITERAL+")
 // 4 KiB: one round trip per message, and the server handles one APPEND at a
 // time. Traced on an import, that wait was 95% of the time. An Appender
 // speaks only what an import needs: greeting, CAPABILITY, STARTTLS, LOGIN
-// or AUTHENTICATE PLAIN, APPEND, LOGOUT. It is not safe for concurrent use.
+// or AUTHENTICATE PLAIN, APPEND, LOGOUT. One goroutine may send (Append,
+// Flush) while another reads the answers (Result).
 type Appender struct {
 	conn    net.Conn
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	caps    map[string]bool
 	tag     int
+	mu      sync.Mutex
 	pending []string // tags of APPENDs sent, oldest first
 }
 
@@ -176,7 +179,9 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 	if _, err := a.bw.WriteString("\r\n"); err != nil {
 		return err
 	}
+	a.mu.Lock()
 	a.pending = append(a.pending, tag)
+	a.mu.Unlock()
 	return nil
 }
 
@@ -184,19 +189,23 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 func (a *Appender) Flush() error { return a.bw.Flush() }
 
 // Pending is how many APPENDs await their result.
-func (a *Appender) Pending() int { return len(a.pending) }
+func (a *Appender) Pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending)
+}
 
-// Result reads the outcome of the oldest APPEND still pending: a
-// *CommandError for the server's NO or BAD, another error when the
-// connection failed (then nothing more can be read).
+// Result reads the outcome of the oldest APPEND still pending, which must
+// have been flushed: a *CommandError for the server's NO or BAD, another
+// error when the connection failed (then nothing more can be read).
 func (a *Appender) Result() (AppendResult, error) {
+	a.mu.Lock()
 	if len(a.pending) == 0 {
+		a.mu.Unlock()
 		return AppendResult{}, errors.New("no APPEND pending")
 	}
-	if err := a.bw.Flush(); err != nil {
-		return AppendResult{}, err
-	}
 	tag := a.pending[0]
+	a.mu.Unlock()
 	for {
 		line, err := a.readLine()
 		if err != nil {
@@ -206,7 +215,9 @@ func (a *Appender) Result() (AppendResult, error) {
 		if !done {
 			continue
 		}
+		a.mu.Lock()
 		a.pending = a.pending[1:]
+		a.mu.Unlock()
 		if err != nil {
 			return AppendResult{}, err
 		}

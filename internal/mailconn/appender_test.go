@@ -50,6 +50,9 @@ func TestAppenderPipelines(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if err := a.Flush(); err != nil {
+				t.Fatal(err)
+			}
 			var uids []imap.UID
 			for i := range 5 {
 				res, err := a.Result()
