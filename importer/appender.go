@@ -202,35 +202,44 @@ func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []p
 	var again []prepared
 	var stop error
 	err := s.Do(ctx, func(c *imapclient.Client) error {
-		again = again[:0]
-		for _, p := range todo {
-			if refused[p.job.key] {
-				continue
-			}
-			q, ok, err := im.prepare(c, p.job)
-			if err != nil {
-				var ae *archiveError
-				if errors.As(err, &ae) {
-					stop = ae.err
-					return nil
-				}
-				return err
-			}
-			if ok {
-				again = append(again, q)
-			}
+		var err error
+		again, err = im.reprepareOn(c, todo, refused)
+		var ae *archiveError
+		if errors.As(err, &ae) {
+			stop = ae.err
+			return nil
 		}
-		return nil
+		return err
 	})
 	if stop != nil {
 		return nil, stop
 	}
-	if err != nil {
-		return nil, err
+	return again, err
+}
+
+// reprepareOn prepares again, on c, the messages of todo the server did
+// not refuse (settling those an interrupted attempt may have landed), and
+// writes their new intents. Manifest failures come back as archiveError.
+func (im *importer) reprepareOn(c *imapclient.Client, todo []prepared, refused map[string]bool) ([]prepared, error) {
+	var again []prepared
+	for _, p := range todo {
+		if refused[p.job.key] {
+			continue
+		}
+		q, ok, err := im.prepare(c, p.job)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			again = append(again, q)
+		}
 	}
 	entries := make([]ManifestEntry, len(again))
 	for i, p := range again {
 		entries[i] = p.entry
 	}
-	return again, im.opts.Manifest.Intents(entries)
+	if err := im.opts.Manifest.Intents(entries); err != nil {
+		return nil, &archiveError{err}
+	}
+	return again, nil
 }

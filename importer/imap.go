@@ -456,31 +456,14 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 	refused := map[string]bool{}
 	err := s.Do(ctx, func(c *imapclient.Client) error {
 		if !fresh {
-			var again []prepared
-			for _, p := range todo {
-				if refused[p.job.key] {
-					continue
+			again, err := im.reprepareOn(c, todo, refused)
+			if err != nil {
+				var ae *archiveError
+				if errors.As(err, &ae) {
+					stop = ae.err
+					return nil
 				}
-				q, ok, err := im.prepare(c, p.job)
-				if err != nil {
-					var ae *archiveError
-					if errors.As(err, &ae) {
-						stop = ae.err
-						return nil
-					}
-					return err
-				}
-				if ok {
-					again = append(again, q)
-				}
-			}
-			entries := make([]ManifestEntry, len(again))
-			for i, p := range again {
-				entries[i] = p.entry
-			}
-			if err := im.opts.Manifest.Intents(entries); err != nil {
-				stop = err
-				return nil
+				return err
 			}
 			todo = again
 		}
