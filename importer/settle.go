@@ -11,30 +11,110 @@ import (
 )
 
 // settleAll resolves the intents a killed run left without an outcome,
-// before anything else is appended.
+// before anything else is appended: folder by folder, each candidate
+// message fetched once however many intents wait on that folder.
 func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) error {
 	pending := im.opts.Manifest.Pending()
 	if len(pending) == 0 {
 		return nil
 	}
+	byFolder := map[string][]ManifestEntry{}
+	var order []string
+	for _, e := range pending {
+		if byFolder[e.Folder] == nil {
+			order = append(order, e.Folder)
+		}
+		byFolder[e.Folder] = append(byFolder[e.Folder], e)
+	}
 	return coord.Do(ctx, func(c *imapclient.Client) error {
-		for _, e := range im.opts.Manifest.Pending() {
-			f, err := im.folder(c, e.Folder)
+		for _, name := range order {
+			f, err := im.folder(c, name)
 			if err != nil {
 				return err
 			}
-			landed, err := im.settle(c, f, e)
+			n, err := im.settleFolder(c, f, byFolder[name])
 			if err != nil {
 				return err
 			}
-			if landed {
-				im.mu.Lock()
-				im.rep.Settled++
-				im.mu.Unlock()
-			}
+			im.mu.Lock()
+			im.rep.Settled += n
+			im.mu.Unlock()
 		}
 		return nil
 	})
+}
+
+// settleFolder settles the intents of one folder: it hashes once each
+// message at or above the lowest UIDNEXT noted whose size some intent
+// noted, and gives each intent a landed message of its hash that no other
+// record claims. It returns how many landed.
+func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []ManifestEntry) (int, error) {
+	var live []ManifestEntry
+	sizes := map[int64]bool{}
+	low := uint32(0)
+	for _, e := range entries {
+		if e.UIDValidity != f.uidValidity {
+			if err := im.opts.Manifest.Abandon(e.Key); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		live = append(live, e)
+		sizes[e.Size] = true
+		if low == 0 || e.UIDNext < low {
+			low = e.UIDNext
+		}
+	}
+	if len(live) == 0 {
+		return 0, nil
+	}
+	if _, err := c.Select(f.name, nil).Wait(); err != nil {
+		return 0, fmt.Errorf("SELECT %q: %w", f.name, err)
+	}
+	start := imap.UID(max(low, 1))
+	cands, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: start, Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return 0, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
+	}
+	claimed := im.claimedUIDs(f)
+	hashes := map[format.ID][]uint32{} // candidates by SHA-256, in UID order
+	section := &imap.FetchItemBodySection{Peek: true}
+	for _, m := range cands {
+		if m.UID < start || !sizes[m.RFC822Size] || claimed[uint32(m.UID)] {
+			continue
+		}
+		body, err := c.Fetch(imap.UIDSetNum(m.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+		if err != nil {
+			return 0, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
+		}
+		if len(body) == 1 {
+			sum := format.Sum(body[0].FindBodySection(section))
+			hashes[sum] = append(hashes[sum], uint32(m.UID))
+		}
+	}
+	landed := 0
+	for _, e := range live {
+		uid := uint32(0)
+		for i, u := range hashes[e.Sent] {
+			if u >= e.UIDNext {
+				uid = u
+				hashes[e.Sent] = append(hashes[e.Sent][:i:i], hashes[e.Sent][i+1:]...)
+				break
+			}
+		}
+		if uid == 0 {
+			if err := im.opts.Manifest.Abandon(e.Key); err != nil {
+				return landed, err
+			}
+			continue
+		}
+		im.landed(f, uid)
+		if err := im.opts.Manifest.Done(e.Key, uid, f.uidValidity); err != nil {
+			return landed, err
+		}
+		landed++
+	}
+	return landed, nil
 }
 
 // settle decides whether an intent's APPEND landed: a message at or above
