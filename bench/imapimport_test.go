@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -18,10 +17,7 @@ import (
 // Dovecot user with mailferry (from an archive of it) and with mbsync
 // (Maildir -> IMAP), twice each, and prints messages/s, MB/s and peak RSS.
 func TestCompareMbsyncImport(t *testing.T) {
-	n := 20000
-	if s := os.Getenv("MAILFERRY_BENCH_MESSAGES"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := messageCount()
 	mbsync := testserver.RequireBinary(t, "mbsync")
 	users := []testserver.User{}
 	for i := range 4 {
@@ -30,20 +26,8 @@ func TestCompareMbsyncImport(t *testing.T) {
 	d := testserver.StartDovecot(t, testserver.Options{Users: users})
 	work := t.TempDir()
 	corpus := filepath.Join(work, "corpus")
-	if out, err := exec.Command("go", "run", "./corpusgen", "-n", strconv.Itoa(n), "-out", corpus).CombinedOutput(); err != nil {
-		t.Fatalf("corpusgen: %v\n%s", err, out)
-	}
-	var raw int64
-	filepath.Walk(corpus, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && strings.Contains(p, "/cur/") {
-			raw += fi.Size()
-		}
-		return nil
-	})
-	bin := filepath.Join(work, "mailferry")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mailferry").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	raw := generateCorpus(t, n, corpus)
+	bin := buildMailferry(t, work)
 	arch := filepath.Join(work, "archive")
 	if out, err := exec.Command(bin, "export", "--from", "maildir:"+corpus, "--archive", arch, "--account", "bench").CombinedOutput(); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
@@ -84,14 +68,7 @@ SyncState %s/state%d/
 		os.MkdirAll(filepath.Join(work, fmt.Sprintf("state%d", round)), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
-	fmt.Printf("\n%d messages, %.1f MB into a fresh loopback Dovecot user (STARTTLS), two rounds each, A B A B:\n", n, float64(raw)/1e6)
-	fmt.Printf("%-10s %8s %12s %10s %14s\n", "tool", "round", "messages/s", "MB/s", "peak RSS MiB")
-	for round := range 2 {
-		for _, tool := range []string{"mailferry", "mbsync"} {
-			r := results[tool][round]
-			fmt.Printf("%-10s %8d %12.0f %10.1f %14.1f\n", tool, round+1, float64(n)/r.wall.Seconds(), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024)
-		}
-	}
+	printRounds("into a fresh loopback Dovecot user (STARTTLS)", n, raw, results)
 }
 
 // importConnections is --connections for the import benchmark:

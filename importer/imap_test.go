@@ -15,7 +15,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/export"
-	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/testserver"
 )
@@ -81,31 +80,11 @@ func dialer(t *testing.T, d *testserver.Dovecot, addr, user, pw string) *mailcon
 
 // mailbox lists every message of an account as "folder sha flags date",
 // with folder names passed through rename.
-func mailbox(t *testing.T, c *imapclient.Client, rename func(string) string) []string {
+func mailbox(t *testing.T, d *testserver.Dovecot, user string, rename func(string) string) []string {
 	t.Helper()
-	list, err := c.List("", "*", nil).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, l := range list {
-		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
-		if err != nil || sel.NumMessages == 0 {
-			continue
-		}
-		msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{Flags: true, InternalDate: true,
-			BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			var flags []string
-			for _, f := range m.Flags {
-				flags = append(flags, string(f))
-			}
-			out = append(out, fmt.Sprintf("%s %s %v %s", rename(l.Mailbox), format.Sum(m.FindBodySection(&imap.FetchItemBodySection{})).Short(),
-				format.NormalizeFlags(flags), m.InternalDate.UTC().Format(time.RFC3339)))
-		}
+	for _, m := range d.Messages(t, user) {
+		out = append(out, fmt.Sprintf("%s %s %v %s", rename(m.Folder), m.Sum.Short(), m.Flags, m.InternalDate.UTC().Format(time.RFC3339)))
 	}
 	slices.Sort(out)
 	return out
@@ -191,8 +170,8 @@ func TestImportBetweenLayouts(t *testing.T) {
 		}
 		return "INBOX." + strings.ReplaceAll(name, "/", ".")
 	}
-	want := mailbox(t, src.Login(t, "alice"), fromSrc)
-	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	want := mailbox(t, src, "alice", fromSrc)
+	got := mailbox(t, dst, "bob", func(s string) string { return s })
 	if !slices.Equal(want, got) {
 		t.Errorf("destination differs:\nwant %s\ngot  %s", strings.Join(want[:min(5, len(want))], "\n     "), strings.Join(got[:min(5, len(got))], "\n     "))
 	}
@@ -286,8 +265,8 @@ func cutImport(t *testing.T, literalPlus bool) {
 	if proxy.Cuts() == 0 {
 		t.Fatal("no connection was cut")
 	}
-	want := mailbox(t, src.Login(t, "alice"), func(s string) string { return s })
-	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	want := mailbox(t, src, "alice", func(s string) string { return s })
+	got := mailbox(t, dst, "bob", func(s string) string { return s })
 	if !slices.Equal(want, got) {
 		t.Errorf("after %d cuts: destination has %d messages, source %d (or they differ)", proxy.Cuts(), len(got), len(want))
 	}
@@ -325,7 +304,7 @@ func TestImportDedupMessageID(t *testing.T) {
 	if rep.Duplicates != 5 || rep.Appended != 6 {
 		t.Errorf("duplicates %d, appended %d; want 5 and 6 (5 new, and the one without Message-ID)", rep.Duplicates, rep.Appended)
 	}
-	got := mailbox(t, dst.Login(t, "bob"), func(s string) string { return s })
+	got := mailbox(t, dst, "bob", func(s string) string { return s })
 	if len(got) != 12 {
 		t.Errorf("destination holds %d messages, want 12 (6 before, 6 appended)", len(got))
 	}

@@ -73,29 +73,9 @@ func seedMailbox(t *testing.T, d *testserver.Dovecot, user string, n int) {
 // serverSums lists what the server holds: folder, UID, SHA-256, flags.
 func serverSums(t *testing.T, d *testserver.Dovecot, user string) []string {
 	t.Helper()
-	c := d.Login(t, user)
-	list, err := c.List("", "*", nil).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, l := range list {
-		sel, err := c.Select(l.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
-		if err != nil || sel.NumMessages == 0 {
-			continue
-		}
-		msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{UID: true, Flags: true,
-			BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			var flags []string
-			for _, f := range m.Flags {
-				flags = append(flags, string(f))
-			}
-			out = append(out, fmt.Sprintf("%s/%d %s %v", l.Mailbox, m.UID, format.Sum(m.FindBodySection(&imap.FetchItemBodySection{})), format.NormalizeFlags(flags)))
-		}
+	for _, m := range d.Messages(t, user) {
+		out = append(out, fmt.Sprintf("%s/%d %s %v", m.Folder, m.UID, m.Sum, m.Flags))
 	}
 	return sorted(out)
 }
