@@ -215,13 +215,13 @@ func (s *pop3Session) do(ctx context.Context, fn func(*pop3.Client) error) error
 		}
 		if s.c == nil {
 			if err = s.connect(ctx, attempt > 0); err != nil {
-				if ctx.Err() != nil || !isPOP3ConnError(err) {
+				if ctx.Err() != nil || !mailconn.IsConnectionError(err) {
 					return err
 				}
 				continue
 			}
 		}
-		if err = fn(s.c); err == nil || !isPOP3ConnError(err) {
+		if err = fn(s.c); err == nil || !mailconn.IsConnectionError(err) {
 			if err == nil {
 				s.backoff.Reset()
 			}
@@ -262,10 +262,6 @@ func (s *pop3Session) close() {
 		s.c.Close()
 		s.c = nil
 	}
-}
-
-func isPOP3ConnError(err error) bool {
-	return pop3.IsConnectionError(err) || mailconn.IsConnectionError(err)
 }
 
 // headerCapture passes a message through and keeps its header section (up

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
+	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"os"
 	"regexp"
@@ -105,7 +106,7 @@ func runExport(c *cli.Context) error {
 }
 
 func runIMAPExport(c *cli.Context, from string) error {
-	dialer, ep, err := dialerFor(c, from)
+	dialer, ep, base, err := serverExport(c, from)
 	if err != nil {
 		return err
 	}
@@ -113,16 +114,8 @@ func runIMAPExport(c *cli.Context, from string) error {
 	if err != nil {
 		return err
 	}
-	account := c.String("account")
-	if account == "" {
-		account = ep.Account()
-	}
-	wo, err := writerOptions(c)
-	if err != nil {
-		return err
-	}
 	opts := export.IMAPOptions{
-		Options:     export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo},
+		Options:     base,
 		Endpoint:    ep.String(),
 		Dial:        dialer.Dial,
 		Connections: c.Int("connections"),
@@ -218,20 +211,12 @@ func writerOptions(c *cli.Context) (archive.WriterOptions, error) {
 }
 
 func runPOP3Export(c *cli.Context, from string) error {
-	dialer, ep, err := dialerFor(c, from)
-	if err != nil {
-		return err
-	}
-	account := c.String("account")
-	if account == "" {
-		account = ep.Account()
-	}
-	wo, err := writerOptions(c)
+	dialer, ep, base, err := serverExport(c, from)
 	if err != nil {
 		return err
 	}
 	opts := export.POP3Options{
-		Options:           export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo},
+		Options:           base,
 		Endpoint:          ep.String(),
 		Dial:              dialer.DialPOP3,
 		Progress:          new(progress.Progress),
@@ -246,4 +231,23 @@ func runPOP3Export(c *cli.Context, from string) error {
 	}
 	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.POP3(c.Context, a, opts) })
 	return finishExport(c, rep, err)
+}
+
+// serverExport reads the options every server export shares: the
+// endpoint and its dialer, the account (USER@HOST unless --account), the
+// checkpoint interval and the compression.
+func serverExport(c *cli.Context, from string) (*mailconn.Dialer, mailconn.Endpoint, export.Options, error) {
+	dialer, ep, err := dialerFor(c, from)
+	if err != nil {
+		return nil, ep, export.Options{}, err
+	}
+	wo, err := writerOptions(c)
+	if err != nil {
+		return nil, ep, export.Options{}, err
+	}
+	account := c.String("account")
+	if account == "" {
+		account = ep.Account()
+	}
+	return dialer, ep, export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo}, nil
 }

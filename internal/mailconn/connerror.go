@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/mailferry/mailferry/internal/pop3"
 	"io"
 	"net"
 	"strings"
@@ -45,6 +46,7 @@ var imapclientLostPrefixes = []string{
 // otherwise ignores), a *net.OpError for commands written after that, text
 // errors (see above) when its reader failed, and a BYE *imap.Error from
 // WaitGreeting. Where the client is at hand, ClientClosed is the surer test.
+// It also knows internal/pop3's errors, so both protocols retry alike.
 func IsConnectionError(err error) bool {
 	if err == nil {
 		return false
@@ -75,6 +77,11 @@ func IsConnectionError(err error) bool {
 	if errors.As(err, &dnsErr) {
 		// A misspelt host stays misspelt; a failing resolver may recover.
 		return !dnsErr.IsNotFound
+	}
+	// The POP3 client marks its own dead connections (after the checks
+	// above: it also wraps a failed TLS handshake that way).
+	if pop3.IsConnectionError(err) {
+		return true
 	}
 	for _, target := range []error{
 		io.EOF, io.ErrUnexpectedEOF, io.ErrClosedPipe, net.ErrClosed,

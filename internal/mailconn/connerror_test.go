@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/mailferry/mailferry/internal/pop3"
 	"io"
 	"net"
 	"os"
@@ -193,5 +194,19 @@ func TestDialGreetingErrors(t *testing.T) {
 				t.Errorf("error %q: IsConnectionError = %v, want %v; want text %q", err, IsConnectionError(err), tt.wantConn, tt.wantText)
 			}
 		})
+	}
+}
+
+// A POP3 session that dies is a connection error here too, so POP3 and
+// IMAP exports retry the same way.
+func TestIsConnectionErrorPOP3(t *testing.T) {
+	client, server := net.Pipe()
+	server.Close()
+	_, err := pop3.NewClient(t.Context(), client)
+	if err == nil {
+		t.Fatal("greeting read from a closed pipe")
+	}
+	if !IsConnectionError(err) {
+		t.Errorf("IsConnectionError(%v) = false for a POP3 session that died", err)
 	}
 }
