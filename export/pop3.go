@@ -277,13 +277,16 @@ const maxCapturedHeader = 256 << 10
 func (h *headerCapture) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	if !h.done && n > 0 {
+		// Look for the empty line only where it can newly be: in what was
+		// just read and the two bytes before it.
+		from := max(h.buf.Len()-2, 0)
 		h.buf.Write(p[:n])
-		b := h.buf.Bytes()
+		b := h.buf.Bytes()[from:]
 		if i := bytes.Index(b, []byte("\n\r\n")); i >= 0 {
-			h.buf.Truncate(i + 3)
+			h.buf.Truncate(from + i + 3)
 			h.done = true
 		} else if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
-			h.buf.Truncate(i + 2)
+			h.buf.Truncate(from + i + 2)
 			h.done = true
 		} else if h.buf.Len() >= maxCapturedHeader {
 			h.done = true
