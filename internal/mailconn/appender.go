@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,12 +57,10 @@ func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint", d.ep)
 	}
-	pw, err := d.getPassword(ctx)
+	pw, ctx, cancel, err := d.begin(ctx)
 	if err != nil {
-		return nil, d.fail(ctx, OpPassword, err)
+		return nil, err
 	}
-	timeout := d.opts.dialTimeout()
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
 	defer cancel()
 	raw, unwatch, err := d.dialTCP(ctx)
 	if err != nil {
@@ -143,27 +140,13 @@ func (a *Appender) login(user, admin string, pw Secret) error {
 	if a.caps["SASL-IR"] {
 		return a.simple("AUTHENTICATE PLAIN " + ir)
 	}
-	tag := a.nextTag()
-	fmt.Fprintf(a.bw, "%s AUTHENTICATE PLAIN\r\n", tag)
-	if err := a.bw.Flush(); err != nil {
-		return err
-	}
-	for {
-		line, err := a.readLine()
-		if err != nil {
-			return err
+	return a.command("AUTHENTICATE PLAIN", func(line string) error {
+		if !strings.HasPrefix(line, "+") {
+			return nil
 		}
-		if strings.HasPrefix(line, "+") {
-			fmt.Fprintf(a.bw, "%s\r\n", ir)
-			if err := a.bw.Flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		if done, err := tagged(line, tag); done {
-			return err
-		}
-	}
+		fmt.Fprintf(a.bw, "%s\r\n", ir)
+		return a.bw.Flush()
+	})
 }
 
 // Append sends one APPEND (buffered: Flush sends what is buffered). body
@@ -239,7 +222,23 @@ func (a *Appender) nextTag() string {
 }
 
 // simple runs a command and waits for its tagged answer.
-func (a *Appender) simple(cmd string) error {
+func (a *Appender) simple(cmd string) error { return a.command(cmd, nil) }
+
+func (a *Appender) capability() error {
+	return a.command("CAPABILITY", func(line string) error {
+		if rest, ok := strings.CutPrefix(line, "* CAPABILITY "); ok {
+			a.caps = map[string]bool{}
+			for _, c := range strings.Fields(rest) {
+				a.caps[strings.ToUpper(c)] = true
+			}
+		}
+		return nil
+	})
+}
+
+// command sends cmd and reads until its tagged answer, handing every other
+// line to onLine (if set).
+func (a *Appender) command(cmd string, onLine func(line string) error) error {
 	tag := a.nextTag()
 	fmt.Fprintf(a.bw, "%s %s\r\n", tag, cmd)
 	if err := a.bw.Flush(); err != nil {
@@ -253,28 +252,10 @@ func (a *Appender) simple(cmd string) error {
 		if done, err := tagged(line, tag); done {
 			return err
 		}
-	}
-}
-
-func (a *Appender) capability() error {
-	tag := a.nextTag()
-	fmt.Fprintf(a.bw, "%s CAPABILITY\r\n", tag)
-	if err := a.bw.Flush(); err != nil {
-		return err
-	}
-	for {
-		line, err := a.readLine()
-		if err != nil {
-			return err
-		}
-		if rest, ok := strings.CutPrefix(line, "* CAPABILITY "); ok {
-			a.caps = map[string]bool{}
-			for _, c := range strings.Fields(rest) {
-				a.caps[strings.ToUpper(c)] = true
+		if onLine != nil {
+			if err := onLine(line); err != nil {
+				return err
 			}
-		}
-		if done, err := tagged(line, tag); done {
-			return err
 		}
 	}
 }

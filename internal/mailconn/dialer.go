@@ -74,16 +74,10 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", d.ep)
 	}
-	// The password comes before the connection: a prompt left waiting
-	// while a connection is open would run into the server's login
-	// timeout, and it must not count against DialTimeout either.
-	pw, err := d.getPassword(ctx)
+	pw, ctx, cancel, err := d.begin(ctx)
 	if err != nil {
-		return nil, d.fail(ctx, OpPassword, err)
+		return nil, err
 	}
-	timeout := d.opts.dialTimeout()
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
-		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
 	defer cancel()
 
 	conn, err := d.connect(ctx)
@@ -103,6 +97,21 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	}
 	d.opts.logger().DebugContext(ctx, "IMAP connection ready", "endpoint", d.ep.String(), "security", conn.security)
 	return conn.client, nil
+}
+
+// begin starts every dial: it gets the password, then bounds what follows
+// by DialTimeout. The password comes before the connection: a prompt left
+// waiting while a connection is open would run into the server's login
+// timeout, and it must not count against DialTimeout either.
+func (d *Dialer) begin(ctx context.Context) (Secret, context.Context, context.CancelFunc, error) {
+	pw, err := d.getPassword(ctx)
+	if err != nil {
+		return "", ctx, func() {}, d.fail(ctx, OpPassword, err)
+	}
+	timeout := d.opts.dialTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
+		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
+	return pw, ctx, cancel, nil
 }
 
 // getPassword returns the cached password or asks the PasswordSource, once

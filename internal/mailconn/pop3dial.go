@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -20,13 +19,10 @@ func (d *Dialer) DialPOP3(ctx context.Context) (*pop3.Client, error) {
 	if !d.ep.IsPOP3() {
 		return nil, fmt.Errorf("%s: not a POP3 endpoint (want pop3:// or pop3s://)", d.ep)
 	}
-	pw, err := d.getPassword(ctx)
+	pw, ctx, cancel, err := d.begin(ctx)
 	if err != nil {
-		return nil, d.fail(ctx, OpPassword, err)
+		return nil, err
 	}
-	timeout := d.opts.dialTimeout()
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
-		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
 	defer cancel()
 
 	var opts []pop3.Option
