@@ -137,6 +137,7 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 			}
 			return false, &archiveError{err}
 		}
+		ap.Select(p.f.name)
 		err = ap.Append(p.f.name, res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
 		res.Body.Close()
 		if err == nil {

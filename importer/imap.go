@@ -282,13 +282,6 @@ func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, erro
 			return nil, fmt.Errorf("folder %q: %w", name, err)
 		}
 	}
-	// Leave the folder: while a session has it selected, the server must
-	// tell that session of every message appended.
-	if c.Caps().Has(imap.CapUnselect) || c.Caps().Has(imap.CapIMAP4rev2) {
-		if err := c.Unselect().Wait(); err != nil {
-			return nil, fmt.Errorf("UNSELECT %q: %w", name, err)
-		}
-	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	if old := im.folders[name]; old != nil {
@@ -486,6 +479,11 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			if err != nil {
 				stop = err
 				break
+			}
+			// Append into the selected folder, as mailconn.Appender.Select
+			// explains; a refused SELECT leaves the APPEND to answer.
+			if mb := c.Mailbox(); mb == nil || mb.Name != p.f.name {
+				c.Select(p.f.name, nil).Wait()
 			}
 			size := res.Size
 			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})

@@ -27,16 +27,27 @@ var ErrNoLiteralPlus = errors.New("server does not offer LITERAL+")
 // 4 KiB: one round trip per message, and the server handles one APPEND at a
 // time. Traced on an import, that wait was 95% of the time. An Appender
 // speaks only what an import needs: greeting, CAPABILITY, STARTTLS, LOGIN
-// or AUTHENTICATE PLAIN, APPEND, LOGOUT. One goroutine may send (Append,
-// Flush) while another reads the answers (Result).
+// or AUTHENTICATE PLAIN, SELECT, APPEND, LOGOUT. One goroutine may send
+// (Select, Append, Flush) while another reads the answers (Result).
 type Appender struct {
-	conn    net.Conn
-	br      *bufio.Reader
-	bw      *bufio.Writer
-	caps    map[string]bool
-	tag     int
-	mu      sync.Mutex
-	pending []string // tags of APPENDs sent, oldest first
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	caps map[string]bool
+	tag  int
+	// selected is the mailbox of the last SELECT sent (sender's side).
+	selected string
+	mu       sync.Mutex
+	pending  []pendingCommand // sent, oldest first
+	// selectFailed is set by the reader when a SELECT was refused, so
+	// that the sender tries again before the next APPEND.
+	selectFailed bool
+}
+
+// pendingCommand is a command sent whose tagged answer is still to read.
+type pendingCommand struct {
+	tag    string
+	append bool // an APPEND, whose answer Result returns; else a SELECT
 }
 
 // AppendResult is the outcome of one APPEND.
@@ -149,6 +160,30 @@ func (a *Appender) login(user, admin string, pw Secret) error {
 	})
 }
 
+// Select makes mailbox the selected one (buffered, like Append) unless it
+// already is. APPEND names its mailbox anyway; selecting it first is what
+// makes appends cheap on Dovecot, which otherwise opens and syncs the
+// mailbox's index for every APPEND, work that grows with the mailbox:
+// measured on 20,000 messages, 1,540 messages/s selected against 600 not.
+// A refused SELECT costs nothing but that speed: the next Select sends it
+// again.
+func (a *Appender) Select(mailbox string) {
+	a.mu.Lock()
+	if a.selectFailed {
+		a.selectFailed, a.selected = false, ""
+	}
+	a.mu.Unlock()
+	if a.selected == mailbox {
+		return
+	}
+	tag := a.nextTag()
+	fmt.Fprintf(a.bw, "%s SELECT %s\r\n", tag, quote(format.EncodeMUTF7(mailbox)))
+	a.selected = mailbox
+	a.mu.Lock()
+	a.pending = append(a.pending, pendingCommand{tag: tag})
+	a.mu.Unlock()
+}
+
 // Append sends one APPEND (buffered: Flush sends what is buffered). body
 // must yield exactly size bytes. The result comes from Result, in order.
 func (a *Appender) Append(mailbox string, flags []string, date time.Time, size int64, body io.Reader) error {
@@ -163,7 +198,7 @@ func (a *Appender) Append(mailbox string, flags []string, date time.Time, size i
 		return err
 	}
 	a.mu.Lock()
-	a.pending = append(a.pending, tag)
+	a.pending = append(a.pending, pendingCommand{tag: tag, append: true})
 	a.mu.Unlock()
 	return nil
 }
@@ -175,32 +210,44 @@ func (a *Appender) Flush() error { return a.bw.Flush() }
 func (a *Appender) Pending() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.pending)
+	n := 0
+	for _, p := range a.pending {
+		if p.append {
+			n++
+		}
+	}
+	return n
 }
 
 // Result reads the outcome of the oldest APPEND still pending, which must
 // have been flushed: a *CommandError for the server's NO or BAD, another
 // error when the connection failed (then nothing more can be read).
 func (a *Appender) Result() (AppendResult, error) {
-	a.mu.Lock()
-	if len(a.pending) == 0 {
-		a.mu.Unlock()
-		return AppendResult{}, errors.New("no APPEND pending")
-	}
-	tag := a.pending[0]
-	a.mu.Unlock()
 	for {
+		a.mu.Lock()
+		if len(a.pending) == 0 {
+			a.mu.Unlock()
+			return AppendResult{}, errors.New("no APPEND pending")
+		}
+		cmd := a.pending[0]
+		a.mu.Unlock()
 		line, err := a.readLine()
 		if err != nil {
 			return AppendResult{}, err
 		}
-		done, err := tagged(line, tag)
+		done, err := tagged(line, cmd.tag)
 		if !done {
-			continue
+			continue // untagged: EXISTS and RECENT of the selected mailbox
 		}
 		a.mu.Lock()
 		a.pending = a.pending[1:]
+		if !cmd.append && err != nil {
+			a.selectFailed = true
+		}
 		a.mu.Unlock()
+		if !cmd.append {
+			continue
+		}
 		if err != nil {
 			return AppendResult{}, err
 		}

@@ -16,7 +16,10 @@ import (
 // TestAppenderPipelines appends several messages before reading any answer
 // (LITERAL+), over STARTTLS and as an admin on behalf of a user, and reads
 // them back byte for byte with their flags, dates and APPENDUIDs; a NO for
-// one message does not disturb the others.
+// one message does not disturb the others. Each APPEND is preceded by a
+// pipelined SELECT of its mailbox: the untagged answers of a selected
+// mailbox and a refused SELECT (of a missing mailbox) must not disturb the
+// results either.
 func TestAppenderPipelines(t *testing.T) {
 	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{alice, bob}, Master: &admin})
 	d.CreateFolder(t, alice.Name, "Entwürfe & Q", true)
@@ -46,12 +49,16 @@ func TestAppenderPipelines(t *testing.T) {
 				if i == 2 {
 					folder = "No such folder"
 				}
+				a.Select(folder)
 				if err := a.Append(folder, []string{`\Seen`, "$label1"}, time.Date(2020, 1, 2, 3, 4, 5, 0, zone), int64(len(body)), strings.NewReader(body)); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if err := a.Flush(); err != nil {
 				t.Fatal(err)
+			}
+			if n := a.Pending(); n != 5 {
+				t.Errorf("%d APPENDs pending, want 5", n)
 			}
 			var uids []imap.UID
 			for i := range 5 {
