@@ -71,7 +71,7 @@ func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac 
 			}
 			ac.ap = ap
 		}
-		done, err := im.streamOnce(ctx, s, ac.ap, todo, refused)
+		done, err := im.streamOnce(ctx, s, ac.ap, todo, refused, true)
 		if err != nil {
 			var ae *archiveError
 			if errors.As(err, &ae) {
@@ -97,72 +97,100 @@ func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac 
 	return true, nil
 }
 
+// Bounds of one MULTIAPPEND: the server commits its messages together, so
+// a refusal or a cut connection costs them all (they are then sent again).
+const (
+	maxGroupMessages = 64
+	maxGroupBytes    = 16 << 20
+)
+
 // streamOnce sends todo over ap and records the answers, which a second
 // goroutine reads while messages are still being sent, so the server never
-// waits for the sender nor the sender for the server. done reports that at
-// least one message landed. A connection error leaves the rest pending.
-func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mailconn.Appender, todo []prepared, refused map[string]bool) (bool, error) {
+// waits for the sender nor the sender for the server. Where the server has
+// MULTIAPPEND (and multi is set), consecutive messages for one folder go in
+// one APPEND; when such an APPEND is refused, none of its messages landed
+// and each is sent again on its own, so that the refusal is pinned on the
+// message that caused it. done reports that at least one message landed.
+// A connection error leaves the rest pending.
+func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mailconn.Appender, todo []prepared, refused map[string]bool, multi bool) (bool, error) {
 	type answer struct {
-		p   prepared
-		res mailconn.AppendResult
-		err error
+		group []prepared
+		res   mailconn.AppendResult
+		err   error
 	}
-	sentCh := make(chan prepared, len(todo))
+	multi = multi && ap.MultiAppend()
+	sentCh := make(chan []prepared, len(todo))
 	answers := make(chan answer, len(todo))
 	go func() {
 		defer close(answers)
 		broken := false
-		for p := range sentCh {
+		for g := range sentCh {
 			if broken {
 				continue // no answer can come; the sender finds out too
 			}
 			res, err := ap.Result()
 			var ce *mailconn.CommandError
 			broken = err != nil && !errors.As(err, &ce)
-			answers <- answer{p, res, err}
+			answers <- answer{g, res, err}
 		}
 	}()
 	var sendErr error
-	for _, p := range todo {
-		if t := im.opts.Throttle; t != nil {
-			if err := t.WaitMessage(ctx); err != nil {
+	for i := 0; i < len(todo) && sendErr == nil; {
+		n, bytes := 1, todo[i].entry.Size
+		for multi && i+n < len(todo) && n < maxGroupMessages && todo[i+n].f == todo[i].f && bytes+todo[i+n].entry.Size <= maxGroupBytes {
+			bytes += todo[i+n].entry.Size
+			n++
+		}
+		group := todo[i : i+n]
+		i += n
+		ap.Select(group[0].f.name)
+		ap.BeginAppend(group[0].f.name)
+		for _, p := range group {
+			if sendErr = im.throttle(ctx); sendErr != nil {
+				break
+			}
+			res, err := im.body(p)
+			if err != nil {
+				close(sentCh)
+				for range answers {
+				}
+				return false, &archiveError{err}
+			}
+			err = ap.AppendMessage(res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
+			res.Body.Close()
+			if err != nil {
 				sendErr = err
 				break
 			}
 		}
-		res, err := im.body(p)
-		if err != nil {
-			close(sentCh)
-			for range answers {
-			}
-			return false, &archiveError{err}
+		if sendErr == nil {
+			sendErr = ap.EndAppend()
 		}
-		ap.Select(p.f.name)
-		err = ap.Append(p.f.name, res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
-		res.Body.Close()
-		if err == nil {
-			err = ap.Flush()
+		if sendErr == nil {
+			sendErr = ap.Flush()
 		}
-		if err != nil {
-			sendErr = err
-			break
+		if sendErr == nil {
+			sentCh <- group
 		}
-		sentCh <- p
 	}
 	close(sentCh)
 	landed := false
 	var later []storeLater
+	var alone []prepared // of refused MULTIAPPENDs, to send one by one
 	var readErr error
 	for a := range answers {
-		j := a.p.job
 		var ce *mailconn.CommandError
 		switch {
+		case errors.As(a.err, &ce) && len(a.group) > 1:
+			alone = append(alone, a.group...)
+			continue
 		case errors.As(a.err, &ce):
+			j := a.group[0].job
 			refused[j.key] = true
 			if err := im.opts.Manifest.Abandon(j.key); err != nil && readErr == nil {
 				readErr = &archiveError{err}
 			}
-			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", a.p.f.name, a.err))
+			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", a.group[0].f.name, a.err))
 			continue
 		case a.err != nil:
 			if readErr == nil {
@@ -170,21 +198,27 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 			}
 			continue
 		}
-		if err := im.opts.Manifest.Done(j.key, a.res.UID, a.res.UIDValidity); err != nil && readErr == nil {
-			readErr = &archiveError{err}
+		uids := a.res.UIDs
+		if len(uids) != len(a.group) {
+			uids = make([]uint32, len(a.group)) // no UIDPLUS, or an answer that does not add up
 		}
-		landed = true
-		if a.res.UID != 0 {
-			im.landed(a.p.f, a.res.UID)
-			if len(a.p.storeAfter) > 0 {
-				later = append(later, storeLater{folder: a.p.f.name, uid: a.res.UID, flags: a.p.storeAfter})
+		for k, p := range a.group {
+			if err := im.opts.Manifest.Done(p.job.key, uids[k], a.res.UIDValidity); err != nil && readErr == nil {
+				readErr = &archiveError{err}
 			}
+			landed = true
+			if uids[k] != 0 {
+				im.landed(p.f, uids[k])
+				if len(p.storeAfter) > 0 {
+					later = append(later, storeLater{folder: p.f.name, uid: uids[k], flags: p.storeAfter})
+				}
+			}
+			im.mu.Lock()
+			im.rep.Appended++
+			im.rep.Bytes += p.entry.Size
+			im.mu.Unlock()
+			im.opts.Progress.Message(p.f.name, p.entry.Size, true)
 		}
-		im.mu.Lock()
-		im.rep.Appended++
-		im.rep.Bytes += a.p.entry.Size
-		im.mu.Unlock()
-		im.opts.Progress.Message(a.p.f.name, a.p.entry.Size, true)
 	}
 	if len(later) > 0 {
 		if err := s.Do(ctx, func(c *imapclient.Client) error { return storeFlagsAfter(c, later) }); err != nil {
@@ -194,7 +228,14 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 	if readErr != nil {
 		return landed, readErr
 	}
-	return landed, sendErr
+	if sendErr != nil {
+		return landed, sendErr
+	}
+	if len(alone) > 0 {
+		done, err := im.streamOnce(ctx, s, ap, alone, refused, false)
+		return landed || done, err
+	}
+	return landed, nil
 }
 
 // reprepare settles what is left of todo after a dropped connection and

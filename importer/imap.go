@@ -469,11 +469,8 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 		var inflight []sent
 		var sendErr error
 		for _, p := range todo {
-			if t := im.opts.Throttle; t != nil {
-				if err := t.WaitMessage(ctx); err != nil {
-					sendErr = err
-					break
-				}
+			if sendErr = im.throttle(ctx); sendErr != nil {
+				break
 			}
 			res, err := im.body(p)
 			if err != nil {
@@ -491,8 +488,12 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			res.Body.Close()
 			cerr := cmd.Close()
 			inflight = append(inflight, sent{p: p, cmd: cmd, size: size})
-			if werr != nil || cerr != nil {
-				sendErr = errors.Join(werr, cerr)
+			// A server may refuse a synchronizing literal instead of
+			// asking for it (Dovecot does for one over its size limit):
+			// that refusal is this message's answer, read below, and the
+			// connection goes on.
+			if err := errors.Join(werr, cerr); err != nil && mailconn.IsConnectionError(err) {
+				sendErr = err
 				break
 			}
 		}
@@ -642,6 +643,14 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 	im.mu.Unlock()
 	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: sent, Size: size,
 		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
+}
+
+// throttle waits as --max-messages-per-second asks before a message.
+func (im *importer) throttle(ctx context.Context) error {
+	if t := im.opts.Throttle; t != nil {
+		return t.WaitMessage(ctx)
+	}
+	return nil
 }
 
 // body returns what to APPEND for a prepared message: the transforms run

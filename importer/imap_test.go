@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/export"
+	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/testserver"
 )
@@ -307,5 +308,62 @@ func TestImportDedupMessageID(t *testing.T) {
 	got := mailbox(t, dst, "bob", func(s string) string { return s })
 	if len(got) != 12 {
 		t.Errorf("destination holds %d messages, want 12 (6 before, 6 appended)", len(got))
+	}
+}
+
+// TestImportRefusedMessage imports into a server that refuses one message
+// (too large for its limit), on both append paths: that message is
+// reported and every other one lands, although the Appender sends them in
+// MULTIAPPENDs, where one refusal fails the whole command. A second run
+// appends nothing new and reports the refusal again.
+func TestImportRefusedMessage(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	var msgs []testserver.Message
+	for i := range 30 {
+		size := 2000
+		if i == 17 {
+			size = 300 << 10
+		}
+		msgs = append(msgs, testserver.Message{Body: testMessage(i, size), Flags: []imap.Flag{imap.FlagSeen},
+			Date: time.Date(2022, 3, 4, 5, 6, i, 0, time.UTC)})
+	}
+	src.Append(t, "alice", "INBOX", msgs...)
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+	want := mailbox(t, src, "alice", func(s string) string { return s })
+	big := fmt.Sprintf("INBOX %s ", format.Sum(msgs[17].Body).Short())
+	want = slices.DeleteFunc(want, func(s string) bool { return strings.HasPrefix(s, big) })
+	if len(want) != 29 {
+		t.Fatalf("source listing: %d messages besides the large one, want 29", len(want))
+	}
+	for _, literalPlus := range []bool{false, true} {
+		t.Run(fmt.Sprintf("LITERAL+ %v", literalPlus), func(t *testing.T) {
+			dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, MaxMailSize: "100k"})
+			m, err := OpenManifest(filepath.Join(t.TempDir(), "m.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			opts := IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m}
+			if literalPlus {
+				opts.DialAppender = appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw")
+			}
+			for run := range 2 {
+				rep, err := ImportIMAP(context.Background(), a, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Complete() || len(rep.Failures) != 1 || !strings.Contains(rep.Failures[0].Item, "uid 18") {
+					t.Errorf("run %d: failures %+v, want one, for uid 18 (the large message)", run, rep.Failures)
+				}
+				if wantAppended := []int{29, 0}[run]; rep.Appended != wantAppended {
+					t.Errorf("run %d: appended %d, want %d", run, rep.Appended, wantAppended)
+				}
+				if got := mailbox(t, dst, "bob", func(s string) string { return s }); !slices.Equal(got, want) {
+					t.Errorf("run %d: destination has %d messages; want the 29 others, identical", run, len(got))
+				}
+			}
+		})
 	}
 }

@@ -35,10 +35,11 @@ type Appender struct {
 	bw   *bufio.Writer
 	caps map[string]bool
 	tag  int
-	// selected is the mailbox of the last SELECT sent (sender's side).
-	selected string
-	mu       sync.Mutex
-	pending  []pendingCommand // sent, oldest first
+	// selected is the mailbox of the last SELECT sent, open the tag of
+	// the APPEND being sent (sender's side).
+	selected, open string
+	mu             sync.Mutex
+	pending        []pendingCommand // sent, oldest first
 	// selectFailed is set by the reader when a SELECT was refused, so
 	// that the sender tries again before the next APPEND.
 	selectFailed bool
@@ -52,7 +53,10 @@ type pendingCommand struct {
 
 // AppendResult is the outcome of one APPEND.
 type AppendResult struct {
-	UID, UIDValidity uint32 // from APPENDUID (UIDPLUS); 0 without
+	// From APPENDUID (UIDPLUS): the UIDs of the messages in the order
+	// sent. Empty without UIDPLUS.
+	UIDs        []uint32
+	UIDValidity uint32
 }
 
 // CommandError is the server's NO or BAD for one command.
@@ -187,19 +191,50 @@ func (a *Appender) Select(mailbox string) {
 // Append sends one APPEND (buffered: Flush sends what is buffered). body
 // must yield exactly size bytes. The result comes from Result, in order.
 func (a *Appender) Append(mailbox string, flags []string, date time.Time, size int64, body io.Reader) error {
-	tag := a.nextTag()
-	fmt.Fprintf(a.bw, "%s APPEND %s (%s) %q {%d+}\r\n", tag, quote(format.EncodeMUTF7(mailbox)), strings.Join(flags, " "),
-		date.Format("02-Jan-2006 15:04:05 -0700"), size)
+	a.BeginAppend(mailbox)
+	if err := a.AppendMessage(flags, date, size, body); err != nil {
+		return err
+	}
+	return a.EndAppend()
+}
+
+// MultiAppend reports whether the server takes several messages in one
+// APPEND (RFC 3502 MULTIAPPEND).
+func (a *Appender) MultiAppend() bool { return a.caps["MULTIAPPEND"] }
+
+// BeginAppend starts an APPEND to mailbox, to which AppendMessage adds
+// messages (more than one only where MultiAppend) and which EndAppend
+// finishes. One APPEND is one transaction on the server: all its messages
+// land or none, and Dovecot then updates the mailbox's index once for
+// them all rather than once per message.
+func (a *Appender) BeginAppend(mailbox string) {
+	a.open = a.nextTag()
+	fmt.Fprintf(a.bw, "%s APPEND %s", a.open, quote(format.EncodeMUTF7(mailbox)))
+}
+
+// AppendMessage adds a message to the APPEND begun; body must yield
+// exactly size bytes.
+func (a *Appender) AppendMessage(flags []string, date time.Time, size int64, body io.Reader) error {
+	if a.open == "" {
+		return errors.New("AppendMessage without BeginAppend")
+	}
+	fmt.Fprintf(a.bw, " (%s) %q {%d+}\r\n", strings.Join(flags, " "), date.Format("02-Jan-2006 15:04:05 -0700"), size)
 	n, err := io.CopyN(a.bw, body, size)
 	if err != nil {
 		return fmt.Errorf("APPEND literal: %d of %d bytes: %w", n, size, err)
 	}
+	return nil
+}
+
+// EndAppend finishes the APPEND begun; its result comes from Result.
+func (a *Appender) EndAppend() error {
 	if _, err := a.bw.WriteString("\r\n"); err != nil {
 		return err
 	}
 	a.mu.Lock()
-	a.pending = append(a.pending, pendingCommand{tag: tag, append: true})
+	a.pending = append(a.pending, pendingCommand{tag: a.open, append: true})
 	a.mu.Unlock()
+	a.open = ""
 	return nil
 }
 
@@ -348,22 +383,54 @@ func tagged(line, tag string) (bool, error) {
 	return true, fmt.Errorf("unexpected answer %q", line)
 }
 
-// appendUID reads [APPENDUID validity uid] from a tagged OK.
+// appendUID reads [APPENDUID validity uid-set] from a tagged OK.
 func appendUID(line string) AppendResult {
 	i := strings.Index(strings.ToUpper(line), "[APPENDUID ")
 	if i < 0 {
 		return AppendResult{}
 	}
-	f := strings.Fields(strings.TrimSuffix(strings.SplitN(line[i+11:], "]", 2)[0], "]"))
+	f := strings.Fields(strings.SplitN(line[i+11:], "]", 2)[0])
 	if len(f) != 2 {
 		return AppendResult{}
 	}
-	v, err1 := strconv.ParseUint(f[0], 10, 32)
-	u, err2 := strconv.ParseUint(f[1], 10, 32)
-	if err1 != nil || err2 != nil {
+	v, err := strconv.ParseUint(f[0], 10, 32)
+	if err != nil {
 		return AppendResult{}
 	}
-	return AppendResult{UID: uint32(u), UIDValidity: uint32(v)}
+	uids, err := uidSet(f[1])
+	if err != nil {
+		return AppendResult{}
+	}
+	return AppendResult{UIDs: uids, UIDValidity: uint32(v)}
+}
+
+// uidSet expands a uid-set of numbers and ranges (RFC 4315), at most a
+// million UIDs.
+func uidSet(s string) ([]uint32, error) {
+	var uids []uint32
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, ":")
+		a, err := strconv.ParseUint(lo, 10, 32)
+		if err != nil || a == 0 {
+			return nil, fmt.Errorf("uid-set %q", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(hi, 10, 32); err != nil || b == 0 {
+				return nil, fmt.Errorf("uid-set %q", s)
+			}
+		}
+		if a > b {
+			a, b = b, a
+		}
+		if b-a >= 1<<20 || len(uids) > 1<<20 {
+			return nil, fmt.Errorf("uid-set %q too large", s)
+		}
+		for u := a; u <= b; u++ {
+			uids = append(uids, uint32(u))
+		}
+	}
+	return uids, nil
 }
 
 func quotable(s string) bool {

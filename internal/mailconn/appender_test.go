@@ -13,6 +13,21 @@ import (
 	"github.com/mailferry/mailferry/internal/testserver"
 )
 
+// dialAppender logs alice in on an Appender, closed when the test ends.
+func dialAppender(t *testing.T, d *testserver.Dovecot, opts Options) *Appender {
+	t.Helper()
+	dl, err := NewDialer(mustEndpoint(t, "imap://alice@"+d.IMAPAddr), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := dl.DialAppender(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
 // TestAppenderPipelines appends several messages before reading any answer
 // (LITERAL+), over STARTTLS and as an admin on behalf of a user, and reads
 // them back byte for byte with their flags, dates and APPENDUIDs; a NO for
@@ -30,16 +45,7 @@ func TestAppenderPipelines(t *testing.T) {
 		{"admin", admin.Password, admin.Name},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := Options{Password: passwordEnv(t, tc.password), TLS: TLSOptions{CAFile: d.CAFile}, AuthUser: tc.authUser}
-			dl, err := NewDialer(mustEndpoint(t, "imap://alice@"+d.IMAPAddr), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := dl.DialAppender(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := dialAppender(t, d, Options{Password: passwordEnv(t, tc.password), TLS: TLSOptions{CAFile: d.CAFile}, AuthUser: tc.authUser})
 			zone := time.FixedZone("", -5*3600)
 			var bodies []string
 			for i := range 5 {
@@ -70,10 +76,10 @@ func TestAppenderPipelines(t *testing.T) {
 					}
 					continue
 				}
-				if err != nil || res.UID == 0 || res.UIDValidity == 0 {
+				if err != nil || len(res.UIDs) != 1 || res.UIDs[0] == 0 || res.UIDValidity == 0 {
 					t.Fatalf("append %d: %+v %v", i, res, err)
 				}
-				uids = append(uids, imap.UID(res.UID))
+				uids = append(uids, imap.UID(res.UIDs[0]))
 			}
 			c := d.Login(t, alice.Name)
 			if _, err := c.Select("Entwürfe & Q", nil).Wait(); err != nil {
@@ -103,5 +109,90 @@ func TestAppenderPipelines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppenderMultiAppend sends several messages in one APPEND (RFC 3502):
+// they land together with their UIDs in order, and one the server cannot
+// take (too large for its limit) fails the whole command, leaving nothing.
+func TestAppenderMultiAppend(t *testing.T) {
+	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{alice}})
+	a := dialAppender(t, d, Options{Password: passwordEnv(t, alice.Password), TLS: TLSOptions{CAFile: d.CAFile}})
+	if !a.MultiAppend() {
+		t.Fatal("Dovecot offers MULTIAPPEND; the Appender did not see it")
+	}
+	date := time.Date(2021, 6, 7, 8, 9, 10, 0, time.FixedZone("", 2*3600))
+	send := func(bodies []string, bad int) {
+		a.Select("INBOX")
+		a.BeginAppend("INBOX")
+		for i, b := range bodies {
+			flags := []string{`\Seen`}
+			if i == bad {
+				flags = []string{`\Seen`, "bad(keyword"}
+			}
+			if err := a.AppendMessage(flags, date, int64(len(b)), strings.NewReader(b)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.EndAppend(); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var bodies []string
+	for i := range 4 {
+		bodies = append(bodies, fmt.Sprintf("Subject: multi %d\r\n\r\n%s\r\n", i, strings.Repeat("y", 5000*i)))
+	}
+	send(bodies, -1)
+	res, err := a.Result()
+	if err != nil || len(res.UIDs) != 4 {
+		t.Fatalf("MULTIAPPEND of 4: %+v %v", res, err)
+	}
+	send([]string{"Subject: x\r\n\r\nx\r\n", "Subject: y\r\n\r\ny\r\n"}, 1)
+	var ce *CommandError
+	if _, err := a.Result(); !errors.As(err, &ce) {
+		t.Fatalf("MULTIAPPEND with a bad message: %v, want NO or BAD", err)
+	}
+	got := d.Messages(t, alice.Name)
+	if len(got) != 4 {
+		t.Fatalf("%d messages in the account, want the 4 of the first APPEND", len(got))
+	}
+	c := d.Login(t, alice.Name)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for i, uid := range res.UIDs {
+		msgs, err := c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{InternalDate: true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("uid %d: %v", uid, err)
+		}
+		if string(msgs[0].FindBodySection(&imap.FetchItemBodySection{})) != bodies[i] || !msgs[0].InternalDate.Equal(date) {
+			t.Errorf("uid %d is not message %d, or its date %v is wrong", uid, i, msgs[0].InternalDate)
+		}
+	}
+}
+
+func TestUIDSet(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []uint32
+		bad  bool
+	}{
+		{in: "7", want: []uint32{7}},
+		{in: "101:104", want: []uint32{101, 102, 103, 104}},
+		{in: "5,9:10,12", want: []uint32{5, 9, 10, 12}},
+		{in: "10:9", want: []uint32{9, 10}},
+		{in: "0", bad: true},
+		{in: "1:*", bad: true},
+		{in: "x", bad: true},
+		{in: "1:4000000000", bad: true},
+	} {
+		got, err := uidSet(tc.in)
+		if tc.bad != (err != nil) || fmt.Sprint(got) != fmt.Sprint(tc.want) && !tc.bad {
+			t.Errorf("uidSet(%q) = %v, %v", tc.in, got, err)
+		}
 	}
 }

@@ -30,6 +30,10 @@ type Options struct {
 	// SpecialUse selects whether Sent, Drafts, Trash, Junk and Archive
 	// carry RFC 6154 attributes and whether they exist from the start.
 	SpecialUse SpecialUse
+	// MaxMailSize, if set (Dovecot's size syntax: "100k"), makes the
+	// quota plugin refuse any message larger: a server that answers NO
+	// to one APPEND among others.
+	MaxMailSize string
 }
 
 // SpecialUse says how a Dovecot declares the special-use folders Sent,
@@ -158,14 +162,15 @@ func (d *Dovecot) prepareFiles(who runAs) (dovecotConfig, error) {
 	d.CAFile = files.CA
 
 	cfg := dovecotConfig{
-		RunDir:     filepath.Join(d.Dir, "run"),
-		StateDir:   filepath.Join(d.Dir, "state"),
-		LogFile:    d.LogFile,
-		TLS:        files,
-		PasswdFile: filepath.Join(d.Dir, "users.passwd"),
-		RunAs:      who,
-		Prefix:     d.opts.Prefix,
-		Separator:  d.opts.Separator,
+		RunDir:      filepath.Join(d.Dir, "run"),
+		StateDir:    filepath.Join(d.Dir, "state"),
+		LogFile:     d.LogFile,
+		TLS:         files,
+		PasswdFile:  filepath.Join(d.Dir, "users.passwd"),
+		RunAs:       who,
+		Prefix:      d.opts.Prefix,
+		Separator:   d.opts.Separator,
+		MaxMailSize: d.opts.MaxMailSize,
 	}
 	switch d.opts.SpecialUse {
 	case SpecialUseDeclared:

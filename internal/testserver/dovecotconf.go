@@ -18,6 +18,7 @@ type dovecotConfig struct {
 	SpecialUseFolders         []specialUseFolder
 	IMAPPort, IMAPSPort       string
 	POP3Port, POP3SPort       string
+	MaxMailSize               string // empty: no quota plugin
 }
 
 // specialUseFolder is a folder that Dovecot flags with a RFC 6154 attribute.
@@ -71,6 +72,14 @@ mail_location = maildir:~/Maildir
 # A test server does not have to survive a power cut.
 mail_fsync = never
 pop3_uidl_format = %08Xu%08Xv
+{{- if .MaxMailSize}}
+mail_plugins = $mail_plugins quota
+plugin {
+  # No limit on the mailbox, only on each message.
+  quota = maildir:User quota
+  quota_max_mail_size = {{.MaxMailSize}}
+}
+{{- end}}
 {{if .MasterFile}}
 passdb {
   driver = passwd-file
