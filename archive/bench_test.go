@@ -58,6 +58,7 @@ func BenchmarkWrite(b *testing.B) {
 		{"frame1M", WriterOptions{FrameSize: 1 << 20}},
 		{"frame4M", WriterOptions{FrameSize: 4 << 20}},
 		{"level3", WriterOptions{Level: zstd.SpeedDefault}},
+		{"fast", WriterOptions{Level: zstd.SpeedFastest, FrameSize: 1 << 20}}, // export --compression fast
 		{"best-headers", WriterOptions{HeaderLevel: zstd.SpeedBestCompression}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -3,7 +3,6 @@ package archive
 import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/format"
-	"sync"
 )
 
 // A frame of chunks on its way through compression into a pack.
@@ -20,23 +19,25 @@ type frameChunk struct {
 	off, len int64
 }
 
-// frameBuffers recycles frame buffers: at a few MiB each, allocating them
-// per frame made the garbage collector a tenth of an export's CPU.
-var frameBuffers sync.Pool
+// frameCap is the capacity of every frame buffer: room for a full frame,
+// raw, or for its compressed form, which zstd may make slightly larger
+// than the input when the input does not compress.
+func frameCap(frameSize int) int { return frameSize + frameSize>>6 + 64<<10 }
 
-func getBuffer(size int) []byte {
-	if b, ok := frameBuffers.Get().(*[]byte); ok && cap(*b) >= size {
-		return (*b)[:0]
+// getBuffer returns an empty frame buffer; putBuffer gives one back once
+// its frame is in a pack. Recycling them matters: at a MiB or more each,
+// allocating them per frame made the garbage collector a tenth of an
+// export's CPU.
+func (w *Writer) getBuffer() []byte { return w.buffers.get()[:0] }
+
+func (w *Writer) putBuffer(b []byte) {
+	if cap(b) >= frameCap(w.opts.FrameSize) {
+		w.buffers.put(b)
 	}
-	return make([]byte, 0, size)
 }
 
-func putBuffer(b []byte) {
-	frameBuffers.Put(&b)
-}
-
-func newFrameJob(size, kind int) *frameJob {
-	return &frameJob{kind: kind, raw: getBuffer(size), done: make(chan struct{})}
+func (w *Writer) newFrameJob(kind int) *frameJob {
+	return &frameJob{kind: kind, raw: w.getBuffer(), done: make(chan struct{})}
 }
 
 // orderItem is what packLoop receives, in the order frames were sealed:
@@ -55,7 +56,7 @@ type packResult struct {
 func (w *Writer) compressLoop(encs [2]*zstd.Encoder) {
 	defer w.wg.Done()
 	for j := range w.jobs {
-		j.out = encs[j.kind].EncodeAll(j.raw, getBuffer(len(j.raw)))
+		j.out = encs[j.kind].EncodeAll(j.raw, w.getBuffer())
 		close(j.done)
 	}
 }
@@ -110,8 +111,8 @@ func (w *Writer) packLoop() {
 		for _, c := range j.chunks {
 			locs = append(locs, format.ChunkLocation{ID: c.id, FrameOffset: start, FrameLength: int64(len(j.out)), Offset: c.off, Length: c.len})
 		}
-		putBuffer(j.raw)
-		putBuffer(j.out)
+		w.putBuffer(j.raw)
+		w.putBuffer(j.out)
 		j.raw, j.out = nil, nil
 	}
 	if tf != nil {

@@ -68,7 +68,8 @@ type Writer struct {
 	idx  *Index
 	opts WriterOptions
 
-	splitters sync.Pool
+	splitters *freeList[*splitter]
+	buffers   *freeList[[]byte] // frame buffers, raw and compressed
 
 	mu        sync.Mutex
 	err       error // sticky: a writer that failed stays failed
@@ -98,7 +99,11 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 		jobs:      make(chan *frameJob, opts.Workers),
 		order:     make(chan orderItem, opts.Workers),
 	}
-	w.splitters.New = func() any { return newSplitter() }
+	// Idle splitters for as many messages as are usually put at once;
+	// idle frame buffers for the frames being filled, compressed and
+	// written (frames in flight are bounded by the channels above).
+	w.splitters = newFreeList(2*opts.Workers+2, newSplitter)
+	w.buffers = newFreeList(2*(2+3*opts.Workers), func() []byte { return make([]byte, 0, frameCap(opts.FrameSize)) })
 	for range opts.Workers {
 		var encs [2]*zstd.Encoder
 		for kind, level := range []zstd.EncoderLevel{opts.HeaderLevel, opts.Level} {
@@ -119,8 +124,8 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 // Put reads a message to its end, stores any of its chunks the archive lacks,
 // and returns the message's id and size.
 func (w *Writer) Put(r io.Reader) (format.ID, int64, error) {
-	sp := w.splitters.Get().(*splitter)
-	defer w.splitters.Put(sp)
+	sp := w.splitters.get()
+	defer w.splitters.put(sp)
 	h := sha256.New()
 	var chunks []format.ID
 	var size int64
@@ -178,7 +183,7 @@ func (w *Writer) addChunk(id format.ID, b []byte, header bool) error {
 		f = nil
 	}
 	if f == nil {
-		f = newFrameJob(w.opts.FrameSize, kind)
+		f = w.newFrameJob(kind)
 		w.frames[kind] = f
 	}
 	f.chunks = append(f.chunks, frameChunk{id: id, off: int64(len(f.raw)), len: int64(len(b))})

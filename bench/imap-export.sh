@@ -5,4 +5,4 @@
 # Usage: bench/imap-export.sh [MESSAGES]   (default 20000; needs dovecot-imapd and isync)
 set -euo pipefail
 cd "$(dirname "$0")"
-MAILFERRY_BENCH_MESSAGES=${1:-20000} go test -tags bench -run TestCompareMbsync -count=1 -timeout 60m -v . | grep -v '^=== RUN\|^--- PASS\|^PASS\|^ok'
+MAILFERRY_BENCH_MESSAGES=${1:-20000} go test -tags bench -run '^TestCompareMbsync$' -count=1 -timeout 60m -v . | grep -v '^=== RUN\|^--- PASS\|^PASS\|^ok'

@@ -36,6 +36,9 @@ func timeRun(t *testing.T, env []string, name string, args ...string) timed {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, out.String())
 	}
+	if os.Getenv("MAILFERRY_BENCH_SHOW") != "" {
+		t.Log(out.String())
+	}
 	m := wallRE.FindStringSubmatch(out.String())
 	r := rssRE.FindStringSubmatch(out.String())
 	if m == nil || r == nil {

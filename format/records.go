@@ -35,7 +35,10 @@ type recordWriter struct {
 }
 
 func newRecordWriter(w io.Writer) (*recordWriter, error) {
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	// A 1 MiB window: records repeat themselves within a few lines, and
+	// the default window (8 MiB at this level) was allocated afresh for
+	// every index and snapshot file, most of an export's garbage.
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 	if err != nil {
 		return nil, err
 	}

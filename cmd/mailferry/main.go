@@ -32,6 +32,16 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	if path := os.Getenv("MAILFERRY_MEMPROFILE"); path != "" {
+		// For performance work: where the run allocated (go tool pprof
+		// -sample_index=alloc_space).
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if path := os.Getenv("MAILFERRY_TRACE"); path != "" {
 		// For performance work: an execution trace (go tool trace).
 		if f, err := os.Create(path); err == nil {
