@@ -103,7 +103,7 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 	// idle frame buffers for the frames being filled, compressed and
 	// written (frames in flight are bounded by the channels above).
 	w.splitters = newFreeList(2*opts.Workers+2, newSplitter)
-	w.buffers = newFreeList(2*(2+3*opts.Workers), func() []byte { return make([]byte, 0, frameCap(opts.FrameSize)) })
+	w.buffers = newFreeList(2*opts.Workers+2, func() []byte { return make([]byte, 0, frameCap(opts.FrameSize)) })
 	for range opts.Workers {
 		var encs [2]*zstd.Encoder
 		for kind, level := range []zstd.EncoderLevel{opts.HeaderLevel, opts.Level} {

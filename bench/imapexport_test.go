@@ -67,10 +67,10 @@ SyncState *
 }
 
 // compression is the --compression level the benchmark exports with:
-// MAILFERRY_BENCH_COMPRESSION, default better.
+// MAILFERRY_BENCH_COMPRESSION, default the command's own (fast).
 func compression() string {
 	if c := os.Getenv("MAILFERRY_BENCH_COMPRESSION"); c != "" {
 		return c
 	}
-	return "better"
+	return "fast"
 }
