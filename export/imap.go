@@ -190,6 +190,9 @@ func examineFolders(ctx context.Context, r *run, k *known, coord *mailconn.Sessi
 		for _, pf := range sel.PermanentFlags {
 			f.PermanentFlags = append(f.PermanentFlags, string(pf))
 		}
+		for _, fl := range sel.Flags {
+			f.Flags = append(f.Flags, string(fl))
+		}
 		if err := r.folder(f); err != nil {
 			return err
 		}

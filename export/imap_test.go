@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,9 @@ func TestIMAPExportFidelity(t *testing.T) {
 		{"Q&A", func(f format.Folder) bool { return f.UIDNext > 1 }},
 		{"Unsubscribed", func(f format.Folder) bool { return !f.Subscribed }},
 		{"Sent", func(f format.Folder) bool { return f.SpecialUse == `\Sent` }},
+		{"INBOX", func(f format.Folder) bool {
+			return slices.Contains(f.Flags, "$label1") && slices.Contains(f.Flags, "Project-X") && slices.Contains(f.Flags, `\Seen`)
+		}},
 		{"Archive/2024", func(f format.Folder) bool { return f.HasAttribute(`\Noselect`) }},
 		{"Öffentliche Ordner", func(f format.Folder) bool { return f.HasAttribute(`\Noselect`) }},
 	}

@@ -73,6 +73,11 @@ type Folder struct {
 	UIDValidity    uint32   `json:"uidvalidity,omitempty"`
 	UIDNext        uint32   `json:"uidnext,omitempty"`
 	PermanentFlags []string `json:"permanent_flags,omitempty"`
+	// Flags are the flags and keywords the folder defines (IMAP FLAGS).
+	// An export only EXAMINEs, to change nothing on the source, and a
+	// read-only selection reports no PERMANENTFLAGS; FLAGS still names
+	// the custom keywords in use.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // Message is one message record: a message as it sat in one folder.
