@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Import speed against mbsync (issue "Import into IMAP"): the same synthetic Maildir imported into
 # fresh Dovecot users by `mailferry import` (from an archive of it) and by `mbsync` (Maildir ->
-# IMAP), twice each, printing messages/s, MB/s and peak RSS (/usr/bin/time -v) for both.
+# IMAP), in turn for 3 rounds (MAILFERRY_BENCH_ROUNDS), printing messages/s, MB/s and peak RSS (/usr/bin/time -v) for both.
 # Usage: bench/imap-import.sh [MESSAGES]   (default 20000; needs dovecot-imapd and isync)
 set -euo pipefail
 cd "$(dirname "$0")"

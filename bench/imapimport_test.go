@@ -15,12 +15,13 @@ import (
 
 // TestCompareMbsyncImport imports one synthetic Maildir into a fresh
 // Dovecot user with mailferry (from an archive of it) and with mbsync
-// (Maildir -> IMAP), twice each, and prints messages/s, MB/s and peak RSS.
+// (Maildir -> IMAP), in turn for MAILFERRY_BENCH_ROUNDS rounds (default 3), and
+// prints messages/s, MB/s and peak RSS per round and the medians.
 func TestCompareMbsyncImport(t *testing.T) {
 	n := messageCount()
 	mbsync := testserver.RequireBinary(t, "mbsync")
 	users := []testserver.User{}
-	for i := range 4 {
+	for i := range 2 * rounds() {
 		users = append(users, testserver.User{Name: fmt.Sprintf("u%d", i), Password: "bench-pw"})
 	}
 	d := testserver.StartDovecot(t, testserver.Options{Users: users})
@@ -35,7 +36,7 @@ func TestCompareMbsyncImport(t *testing.T) {
 	host, port, _ := strings.Cut(d.IMAPAddr, ":")
 	env := []string{"MAILFERRY_PASSWORD=bench-pw"}
 	results := map[string][]timed{}
-	for round := range 2 {
+	for round := range rounds() {
 		mfUser, mbUser := users[2*round].Name, users[2*round+1].Name
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "import", "--archive", arch, "--to", "imap://"+mfUser+"@"+d.IMAPAddr,
 			"--tls-ca", d.CAFile, "--connections", importConnections()))
