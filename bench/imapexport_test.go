@@ -59,12 +59,21 @@ SyncState *
 	for round := range rounds() {
 		arch := filepath.Join(work, fmt.Sprintf("archive%d", round))
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "export", "--from", "imap://bench@"+d.IMAPAddr,
-			"--archive", arch, "--tls-ca", d.CAFile, "--compression", compression()))
+			"--archive", arch, "--tls-ca", d.CAFile, "--compression", compression(), "--connections", exportConnections()))
 		os.RemoveAll(filepath.Join(work, "mbsync"))
 		os.MkdirAll(filepath.Join(work, "mbsync"), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
 	printRounds("from a loopback Dovecot (STARTTLS)", n, raw, results)
+}
+
+// exportConnections is --connections for the export benchmark:
+// MAILFERRY_BENCH_CONNECTIONS, default 4 (the command's default).
+func exportConnections() string {
+	if c := os.Getenv("MAILFERRY_BENCH_CONNECTIONS"); c != "" {
+		return c
+	}
+	return "4"
 }
 
 // compression is the --compression level the benchmark exports with:
