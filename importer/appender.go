@@ -146,7 +146,7 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 		ap.Select(group[0].f.name)
 		ap.BeginAppend(group[0].f.name)
 		for _, p := range group {
-			if sendErr = im.throttle(ctx); sendErr != nil {
+			if sendErr = im.opts.Throttle.WaitMessage(ctx); sendErr != nil {
 				break
 			}
 			res, err := im.body(p)
@@ -156,7 +156,7 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 				}
 				return false, &archiveError{err}
 			}
-			err = ap.AppendMessage(res.Flags, p.job.msg.InternalDate, res.Size, res.Body)
+			err = ap.AppendMessage(res.Flags, p.job.msg.InternalDate, res.Size, im.opts.Throttle.Reader(ctx, res.Body))
 			res.Body.Close()
 			if err != nil {
 				sendErr = err

@@ -38,7 +38,7 @@ type IMAPOptions struct {
 	// LITERAL+ one connection keeps the server busy, and Dovecot measured
 	// slower with four, which contend for the mailbox).
 	Connections int
-	Throttle    *mailconn.Throttle
+	Throttle    *mailconn.Throttle // messages and bytes sent per second
 	Retries     int
 	// Progress, if set, is updated as the import goes.
 	Progress *progress.Progress
@@ -469,7 +469,7 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 		var inflight []sent
 		var sendErr error
 		for _, p := range todo {
-			if sendErr = im.throttle(ctx); sendErr != nil {
+			if sendErr = im.opts.Throttle.WaitMessage(ctx); sendErr != nil {
 				break
 			}
 			res, err := im.body(p)
@@ -484,7 +484,7 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			}
 			size := res.Size
 			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})
-			_, werr := io.Copy(cmd, res.Body)
+			_, werr := io.Copy(cmd, im.opts.Throttle.Reader(ctx, res.Body))
 			res.Body.Close()
 			cerr := cmd.Close()
 			inflight = append(inflight, sent{p: p, cmd: cmd, size: size})
@@ -643,14 +643,6 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 	im.mu.Unlock()
 	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: sent, Size: size,
 		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
-}
-
-// throttle waits as --max-messages-per-second asks before a message.
-func (im *importer) throttle(ctx context.Context) error {
-	if t := im.opts.Throttle; t != nil {
-		return t.WaitMessage(ctx)
-	}
-	return nil
 }
 
 // body returns what to APPEND for a prepared message: the transforms run

@@ -367,3 +367,54 @@ func TestImportRefusedMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestImportThrottles imports with --max-bytes-per-second and then with
+// --max-messages-per-second, on the LITERAL+ path: each run can take no
+// less time than its limit allows (a lower bound only, which a slow
+// machine cannot break), and every message still lands.
+func TestImportThrottles(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	var msgs []testserver.Message
+	var total int
+	for i := range 12 {
+		msgs = append(msgs, testserver.Message{Body: testMessage(i, 5000)})
+		total += len(msgs[i].Body)
+	}
+	src.Append(t, "alice", "INBOX", msgs...)
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+	want := mailbox(t, src, "alice", func(s string) string { return s })
+	for _, tc := range []struct {
+		name     string
+		throttle *mailconn.Throttle
+		atLeast  time.Duration
+	}{
+		// 60 kB at 30 kB/s, less the first burst of 3 kB: 1.9 s.
+		{"bytes", mailconn.NewThrottle(0, int64(total)/2), 1800 * time.Millisecond},
+		// 12 messages at 8 per second, the first at once: 1.375 s.
+		{"messages", mailconn.NewThrottle(8, 0), 1300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
+			m, err := OpenManifest(filepath.Join(t.TempDir(), "m.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			start := time.Now()
+			rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"),
+				DialAppender: appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m, Throttle: tc.throttle})
+			took := time.Since(start)
+			if err != nil || !rep.Complete() {
+				t.Fatalf("import: %v %+v", err, rep)
+			}
+			if took < tc.atLeast {
+				t.Errorf("import took %v; the throttle allows no less than %v", took, tc.atLeast)
+			}
+			if got := mailbox(t, dst, "bob", func(s string) string { return s }); !slices.Equal(got, want) {
+				t.Errorf("destination has %d messages, want the %d of the source", len(got), len(want))
+			}
+		})
+	}
+}
