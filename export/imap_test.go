@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/testserver"
 
 	"github.com/mailferry/mailferry/archive"
@@ -270,5 +271,44 @@ func TestIMAPDryRunStoresNothing(t *testing.T) {
 	}
 	if _, ok := got["Archive/2024/Q1"]; ok {
 		t.Error("excluded folder planned")
+	}
+}
+
+// TestIMAPExportThrottles exports with a byte rate and then a message
+// rate over two connections: each export can take no less time than its
+// limit allows across both (a lower bound only, which a slow machine
+// cannot break), and the archive still holds every message.
+func TestIMAPExportThrottles(t *testing.T) {
+	d := startDovecot(t)
+	var msgs []testserver.Message
+	total := 0
+	for i := range 12 {
+		msgs = append(msgs, testserver.Message{Body: generated(i, 5000)})
+		total += len(msgs[i].Body)
+	}
+	d.Append(t, testUser, "INBOX", msgs...)
+	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
+	c := d.Login(t, testUser)
+	_, want := readServer(t, c)
+	for _, tc := range []struct {
+		name     string
+		throttle Throttle
+		atLeast  time.Duration
+	}{
+		// 60 kB at 30 kB/s (as Dovecot sends them, with CRLF), less the first burst: 1.9 s.
+		{"bytes", mailconn.NewThrottle(0, int64(total)/2), 1800 * time.Millisecond},
+		// 12 messages at 8 per second, the first at once: 1.375 s.
+		{"messages", mailconn.NewThrottle(8, 0), 1300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			start := time.Now()
+			exportOnce(t, dir, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2, Throttle: tc.throttle})
+			if took := time.Since(start); took < tc.atLeast {
+				t.Errorf("export took %v; the throttle allows no less than %v", took, tc.atLeast)
+			}
+			_, _, got := readArchive(t, dir, "alice@test")
+			sameMessages(t, "archive", want, got)
+		})
 	}
 }
