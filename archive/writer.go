@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -107,7 +108,8 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 	for range opts.Workers {
 		var encs [2]*zstd.Encoder
 		for kind, level := range []zstd.EncoderLevel{opts.HeaderLevel, opts.Level} {
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true),
+				zstd.WithWindowSize(frameWindow(opts.FrameSize)))
 			if err != nil {
 				return nil, err
 			}
@@ -119,6 +121,16 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 	w.wg.Add(1)
 	go w.packLoop()
 	return w, nil
+}
+
+// frameWindow is the zstd window for frames of frameSize: a frame is
+// compressed on its own, so a window past its size finds no more matches,
+// yet each encoder keeps a history buffer as large as its window. With
+// the default (8 MiB) the four encoders of an export held 34 MB, and the
+// heap sat at the memory limit, collecting without pause.
+func frameWindow(frameSize int) int {
+	w := 1 << bits.Len(uint(frameSize-1))
+	return min(max(w, zstd.MinWindowSize), zstd.MaxWindowSize)
 }
 
 // Put reads a message to its end, stores any of its chunks the archive lacks,
