@@ -263,6 +263,9 @@ func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []p
 // not refuse (settling those an interrupted attempt may have landed), and
 // writes their new intents. Manifest failures come back as archiveError.
 func (im *importer) reprepareOn(c *imapclient.Client, todo []prepared, refused map[string]bool) ([]prepared, error) {
+	if err := im.settleBatch(c, todo, refused); err != nil {
+		return nil, err
+	}
 	var again []prepared
 	for _, p := range todo {
 		if refused[p.job.key] {

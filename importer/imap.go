@@ -585,11 +585,11 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 		if e.Done {
 			return prepared{}, false, nil
 		}
-		landed, err := im.settle(c, f, e)
+		n, err := im.settleFolder(c, f, []ManifestEntry{e})
 		if err != nil {
 			return prepared{}, false, err
 		}
-		if landed {
+		if n == 1 {
 			im.mu.Lock()
 			im.rep.Settled++
 			im.mu.Unlock()

@@ -44,6 +44,40 @@ func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) erro
 	})
 }
 
+// settleBatch settles, on c, the intents that an interrupted attempt to
+// send todo left without an outcome (those the server refused have one):
+// one pass per folder, as at start-up. Each message that turns out to have
+// landed is counted as settled.
+func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused map[string]bool) error {
+	byFolder := map[*destFolder][]ManifestEntry{}
+	var order []*destFolder
+	for _, p := range todo {
+		if refused[p.job.key] {
+			continue
+		}
+		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done {
+			if byFolder[p.f] == nil {
+				order = append(order, p.f)
+			}
+			byFolder[p.f] = append(byFolder[p.f], e)
+		}
+	}
+	for _, f := range order {
+		if _, err := im.settleFolder(c, f, byFolder[f]); err != nil {
+			return err
+		}
+		for _, e := range byFolder[f] {
+			if now, ok := im.opts.Manifest.Lookup(e.Key); ok && now.Done {
+				im.mu.Lock()
+				im.rep.Settled++
+				im.mu.Unlock()
+				im.opts.Progress.Message(f.name, e.Size, true)
+			}
+		}
+	}
+	return nil
+}
+
 // settleFolder settles the intents of one folder: it hashes once each
 // message at or above the lowest UIDNEXT noted whose size some intent
 // noted, and gives each intent a landed message of its hash that no other
@@ -115,41 +149,6 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		landed++
 	}
 	return landed, nil
-}
-
-// settle decides whether an intent's APPEND landed: a message at or above
-// the UIDNEXT noted with the intent, of the noted size and SHA-256, that
-// no other record claims. It records the outcome either way.
-func (im *importer) settle(c *imapclient.Client, f *destFolder, e ManifestEntry) (bool, error) {
-	if e.UIDValidity != f.uidValidity {
-		// The folder was recreated since: whatever landed went with it.
-		return false, im.opts.Manifest.Abandon(e.Key)
-	}
-	if _, err := c.Select(f.name, nil).Wait(); err != nil {
-		return false, fmt.Errorf("SELECT %q: %w", f.name, err)
-	}
-	start := imap.UID(max(e.UIDNext, 1))
-	cands, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: start, Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
-	if err != nil {
-		return false, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
-	}
-	claimed := im.claimedUIDs(f)
-	for _, m := range cands {
-		// "n:*" also returns the last message when all UIDs are below n.
-		if m.UID < start || m.RFC822Size != e.Size || claimed[uint32(m.UID)] {
-			continue
-		}
-		section := &imap.FetchItemBodySection{Peek: true}
-		body, err := c.Fetch(imap.UIDSetNum(m.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
-		if err != nil {
-			return false, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
-		}
-		if len(body) == 1 && format.Sum(body[0].FindBodySection(section)) == e.Sent {
-			im.landed(f, uint32(m.UID))
-			return true, im.opts.Manifest.Done(e.Key, uint32(m.UID), f.uidValidity)
-		}
-	}
-	return false, im.opts.Manifest.Abandon(e.Key)
 }
 
 // claimedUIDs returns the UIDs of the folder that manifest entries hold.
