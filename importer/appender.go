@@ -89,11 +89,7 @@ func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac 
 		ac.backoff.Reset()
 		return true, nil
 	}
-	for _, p := range todo {
-		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
-			im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), fmt.Errorf("gave up after %d reconnects: %w", im.opts.Retries, lastErr))
-		}
-	}
+	im.failPending(todo, refused, fmt.Errorf("gave up after %d reconnects: %w", im.opts.Retries, lastErr))
 	return true, nil
 }
 
@@ -183,41 +179,25 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 		switch {
 		case errors.As(a.err, &ce) && len(a.group) > 1:
 			alone = append(alone, a.group...)
-			continue
 		case errors.As(a.err, &ce):
-			j := a.group[0].job
-			refused[j.key] = true
-			if err := im.opts.Manifest.Abandon(j.key); err != nil && readErr == nil {
+			if err := im.refusedBy(a.group[0], refused, a.err); err != nil && readErr == nil {
 				readErr = &archiveError{err}
 			}
-			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", a.group[0].f.name, a.err))
-			continue
 		case a.err != nil:
 			if readErr == nil {
 				readErr = a.err
 			}
-			continue
-		}
-		uids := a.res.UIDs
-		if len(uids) != len(a.group) {
-			uids = make([]uint32, len(a.group)) // no UIDPLUS, or an answer that does not add up
-		}
-		for k, p := range a.group {
-			if err := im.opts.Manifest.Done(p.job.key, uids[k], a.res.UIDValidity); err != nil && readErr == nil {
-				readErr = &archiveError{err}
+		default:
+			uids := a.res.UIDs
+			if len(uids) != len(a.group) {
+				uids = make([]uint32, len(a.group)) // no UIDPLUS, or an answer that does not add up
 			}
-			landed = true
-			if uids[k] != 0 {
-				im.landed(p.f, uids[k])
-				if len(p.storeAfter) > 0 {
-					later = append(later, storeLater{folder: p.f.name, uid: uids[k], flags: p.storeAfter})
+			for k, p := range a.group {
+				if err := im.landedAs(p, uids[k], a.res.UIDValidity, &later); err != nil && readErr == nil {
+					readErr = &archiveError{err}
 				}
+				landed = true
 			}
-			im.mu.Lock()
-			im.rep.Appended++
-			im.rep.Bytes += p.entry.Size
-			im.mu.Unlock()
-			im.opts.Progress.Message(p.f.name, p.entry.Size, true)
 		}
 	}
 	if len(later) > 0 {
@@ -242,15 +222,9 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 // writes new intents for what did not land.
 func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []prepared, refused map[string]bool) ([]prepared, error) {
 	var again []prepared
-	var stop error
-	err := s.Do(ctx, func(c *imapclient.Client) error {
+	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
 		var err error
 		again, err = im.reprepareOn(c, todo, refused)
-		var ae *archiveError
-		if errors.As(err, &ae) {
-			stop = ae.err
-			return nil
-		}
 		return err
 	})
 	if stop != nil {
@@ -260,31 +234,18 @@ func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []p
 }
 
 // reprepareOn prepares again, on c, the messages of todo the server did
-// not refuse (settling those an interrupted attempt may have landed), and
-// writes their new intents. Manifest failures come back as archiveError.
+// not refuse (settling first, one pass per folder, those an interrupted
+// attempt may have landed), and writes their new intents. Manifest
+// failures come back as archiveError.
 func (im *importer) reprepareOn(c *imapclient.Client, todo []prepared, refused map[string]bool) ([]prepared, error) {
 	if err := im.settleBatch(c, todo, refused); err != nil {
 		return nil, err
 	}
-	var again []prepared
+	var jobs []appendJob
 	for _, p := range todo {
-		if refused[p.job.key] {
-			continue
-		}
-		q, ok, err := im.prepare(c, p.job)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			again = append(again, q)
+		if !refused[p.job.key] {
+			jobs = append(jobs, p.job)
 		}
 	}
-	entries := make([]ManifestEntry, len(again))
-	for i, p := range again {
-		entries[i] = p.entry
-	}
-	if err := im.opts.Manifest.Intents(entries); err != nil {
-		return nil, &archiveError{err}
-	}
-	return again, nil
+	return im.prepareAll(c, jobs)
 }

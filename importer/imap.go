@@ -387,29 +387,14 @@ func (im *importer) appendAll(ctx context.Context) error {
 	return err
 }
 
-// appendBatch lands a batch of messages exactly once. Their intents are
-// written together, so that one fsync covers them, then each is appended;
-// see appendOne.
+// appendBatch lands a batch of messages exactly once: their intents are
+// written together, so that one fsync covers them, then they are sent.
 func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, ac *appenderConn, batch []appendJob) error {
 	var ready []prepared
-	var stop error
-	err := s.Do(ctx, func(c *imapclient.Client) error {
-		ready = ready[:0]
-		for _, j := range batch {
-			p, ok, err := im.prepare(c, j)
-			if err != nil {
-				var ae *archiveError
-				if errors.As(err, &ae) {
-					stop = ae.err
-					return nil
-				}
-				return err
-			}
-			if ok {
-				ready = append(ready, p)
-			}
-		}
-		return nil
+	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
+		var err error
+		ready, err = im.prepareAll(c, batch)
+		return err
 	})
 	if stop != nil {
 		return stop
@@ -423,19 +408,92 @@ func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, ac *ap
 		}
 		return nil
 	}
-	entries := make([]ManifestEntry, len(ready))
-	for i, p := range ready {
-		entries[i] = p.entry
-	}
-	if err := im.opts.Manifest.Intents(entries); err != nil {
-		return err
-	}
 	if ac != nil && !ac.unsupported {
 		if handled, err := im.appendStreamed(ctx, s, ac, ready); handled || err != nil {
 			return err
 		}
 	}
 	return im.appendPipelined(ctx, s, ready)
+}
+
+// prepareAll prepares jobs on c and writes the intents of those to send,
+// one fsync for them all. Manifest failures come back as archiveError.
+func (im *importer) prepareAll(c *imapclient.Client, jobs []appendJob) ([]prepared, error) {
+	var ready []prepared
+	for _, j := range jobs {
+		p, ok, err := im.prepare(c, j)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ready = append(ready, p)
+		}
+	}
+	entries := make([]ManifestEntry, len(ready))
+	for i, p := range ready {
+		entries[i] = p.entry
+	}
+	if err := im.opts.Manifest.Intents(entries); err != nil {
+		return nil, &archiveError{err}
+	}
+	return ready, nil
+}
+
+// onSession runs fn on s as s.Do does, except that an archiveError from fn
+// ends it at once and comes back unwrapped as stop: anything else counts
+// as the connection's failure, which s redials.
+func onSession(ctx context.Context, s *mailconn.Session, fn func(*imapclient.Client) error) (stop, err error) {
+	err = s.Do(ctx, func(c *imapclient.Client) error {
+		err := fn(c)
+		var ae *archiveError
+		if errors.As(err, &ae) {
+			stop = ae.err
+			return nil
+		}
+		return err
+	})
+	return stop, err
+}
+
+// landedAs records that p landed as uid (0 when the server does not say)
+// and queues the flags that must follow the APPEND onto later. Its only
+// error is the manifest's.
+func (im *importer) landedAs(p prepared, uid, uidValidity uint32, later *[]storeLater) error {
+	if err := im.opts.Manifest.Done(p.job.key, uid, uidValidity); err != nil {
+		return err
+	}
+	if uid != 0 {
+		im.landed(p.f, uid)
+		if len(p.storeAfter) > 0 {
+			*later = append(*later, storeLater{folder: p.f.name, uid: uid, flags: p.storeAfter})
+		}
+	}
+	im.mu.Lock()
+	im.rep.Appended++
+	im.rep.Bytes += p.entry.Size
+	im.mu.Unlock()
+	im.opts.Progress.Message(p.f.name, p.entry.Size, true)
+	return nil
+}
+
+// refusedBy records that the server refused p, which therefore did not
+// land, and reports it. Its only error is the manifest's.
+func (im *importer) refusedBy(p prepared, refused map[string]bool, err error) error {
+	j := p.job
+	refused[j.key] = true
+	im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", p.f.name, err))
+	return im.opts.Manifest.Abandon(j.key)
+}
+
+// failPending reports as not imported each message of todo that has no
+// outcome yet and that the server did not refuse (refusals are reported
+// as they come).
+func (im *importer) failPending(todo []prepared, refused map[string]bool, err error) {
+	for _, p := range todo {
+		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
+			im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), err)
+		}
+	}
 }
 
 // appendPipelined sends the APPENDs of messages whose intents are on disk
@@ -445,29 +503,22 @@ func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, ac *ap
 // again. Only manifest and archive failures and cancellation are returned.
 func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, todo []prepared) error {
 	fresh := true
-	var stop error
 	refused := map[string]bool{}
-	err := s.Do(ctx, func(c *imapclient.Client) error {
+	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
 		if !fresh {
 			again, err := im.reprepareOn(c, todo, refused)
 			if err != nil {
-				var ae *archiveError
-				if errors.As(err, &ae) {
-					stop = ae.err
-					return nil
-				}
 				return err
 			}
 			todo = again
 		}
 		fresh = false
 		type sent struct {
-			p    prepared
-			cmd  *imapclient.AppendCommand
-			size int64
+			p   prepared
+			cmd *imapclient.AppendCommand
 		}
 		var inflight []sent
-		var sendErr error
+		var sendErr, stop error
 		for _, p := range todo {
 			if sendErr = im.opts.Throttle.WaitMessage(ctx); sendErr != nil {
 				break
@@ -482,12 +533,11 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 			if mb := c.Mailbox(); mb == nil || mb.Name != p.f.name {
 				c.Select(p.f.name, nil).Wait()
 			}
-			size := res.Size
-			cmd := c.Append(p.f.name, size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})
+			cmd := c.Append(p.f.name, res.Size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})
 			_, werr := io.Copy(cmd, im.opts.Throttle.Reader(ctx, res.Body))
 			res.Body.Close()
 			cerr := cmd.Close()
-			inflight = append(inflight, sent{p: p, cmd: cmd, size: size})
+			inflight = append(inflight, sent{p: p, cmd: cmd})
 			// A server may refuse a synchronizing literal instead of
 			// asking for it (Dovecot does for one over its size limit):
 			// that refusal is this message's answer, read below, and the
@@ -501,38 +551,21 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 		var later []storeLater
 		for _, x := range inflight {
 			data, err := x.cmd.Wait()
-			j := x.p.job
-			if err != nil {
-				if mailconn.IsConnectionError(err) {
-					connErr = err
-					continue
-				}
-				// The server refused this message: it did not land.
-				refused[j.key] = true
-				if aerr := im.opts.Manifest.Abandon(j.key); aerr != nil && stop == nil {
-					stop = aerr
-				}
-				im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", x.p.f.name, err))
+			if err != nil && mailconn.IsConnectionError(err) {
+				connErr = err
 				continue
 			}
-			uid := uint32(data.UID)
-			if err := im.opts.Manifest.Done(j.key, uid, data.UIDValidity); err != nil && stop == nil {
+			if err != nil {
+				err = im.refusedBy(x.p, refused, err)
+			} else {
+				err = im.landedAs(x.p, uint32(data.UID), data.UIDValidity, &later)
+			}
+			if err != nil && stop == nil {
 				stop = err
 			}
-			if len(x.p.storeAfter) > 0 && uid != 0 {
-				later = append(later, storeLater{folder: x.p.f.name, uid: uid, flags: x.p.storeAfter})
-			}
-			if uid != 0 {
-				im.landed(x.p.f, uid)
-			}
-			im.mu.Lock()
-			im.rep.Appended++
-			im.rep.Bytes += x.size
-			im.mu.Unlock()
-			im.opts.Progress.Message(x.p.f.name, x.size, true)
 		}
 		if stop != nil {
-			return nil
+			return &archiveError{stop}
 		}
 		if connErr != nil {
 			return connErr
@@ -549,11 +582,7 @@ func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, to
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		for _, p := range todo {
-			if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
-				im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), err)
-			}
-		}
+		im.failPending(todo, refused, err)
 	}
 	return nil
 }
@@ -585,11 +614,11 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 		if e.Done {
 			return prepared{}, false, nil
 		}
-		n, err := im.settleFolder(c, f, []ManifestEntry{e})
+		landed, err := im.settleFolder(c, f, []ManifestEntry{e})
 		if err != nil {
 			return prepared{}, false, err
 		}
-		if n == 1 {
+		if len(landed) == 1 {
 			im.mu.Lock()
 			im.rep.Settled++
 			im.mu.Unlock()

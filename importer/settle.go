@@ -32,12 +32,12 @@ func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) erro
 			if err != nil {
 				return err
 			}
-			n, err := im.settleFolder(c, f, byFolder[name])
+			landed, err := im.settleFolder(c, f, byFolder[name])
 			if err != nil {
 				return err
 			}
 			im.mu.Lock()
-			im.rep.Settled += n
+			im.rep.Settled += len(landed)
 			im.mu.Unlock()
 		}
 		return nil
@@ -63,16 +63,15 @@ func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused m
 		}
 	}
 	for _, f := range order {
-		if _, err := im.settleFolder(c, f, byFolder[f]); err != nil {
+		landed, err := im.settleFolder(c, f, byFolder[f])
+		if err != nil {
 			return err
 		}
-		for _, e := range byFolder[f] {
-			if now, ok := im.opts.Manifest.Lookup(e.Key); ok && now.Done {
-				im.mu.Lock()
-				im.rep.Settled++
-				im.mu.Unlock()
-				im.opts.Progress.Message(f.name, e.Size, true)
-			}
+		for _, e := range landed {
+			im.mu.Lock()
+			im.rep.Settled++
+			im.mu.Unlock()
+			im.opts.Progress.Message(f.name, e.Size, true)
 		}
 	}
 	return nil
@@ -81,15 +80,15 @@ func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused m
 // settleFolder settles the intents of one folder: it hashes once each
 // message at or above the lowest UIDNEXT noted whose size some intent
 // noted, and gives each intent a landed message of its hash that no other
-// record claims. It returns how many landed.
-func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []ManifestEntry) (int, error) {
+// record claims. It returns the intents that landed.
+func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []ManifestEntry) ([]ManifestEntry, error) {
 	var live []ManifestEntry
 	sizes := map[int64]bool{}
 	low := uint32(0)
 	for _, e := range entries {
 		if e.UIDValidity != f.uidValidity {
 			if err := im.opts.Manifest.Abandon(e.Key); err != nil {
-				return 0, err
+				return nil, err
 			}
 			continue
 		}
@@ -100,15 +99,15 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		}
 	}
 	if len(live) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	if _, err := c.Select(f.name, nil).Wait(); err != nil {
-		return 0, fmt.Errorf("SELECT %q: %w", f.name, err)
+		return nil, fmt.Errorf("SELECT %q: %w", f.name, err)
 	}
 	start := imap.UID(max(low, 1))
 	cands, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: start, Stop: 0}}, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
-		return 0, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
+		return nil, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
 	}
 	claimed := im.claimedUIDs(f)
 	hashes := map[format.ID][]uint32{} // candidates by SHA-256, in UID order
@@ -119,14 +118,14 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		}
 		body, err := c.Fetch(imap.UIDSetNum(m.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 		if err != nil {
-			return 0, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
+			return nil, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
 		}
 		if len(body) == 1 {
 			sum := format.Sum(body[0].FindBodySection(section))
 			hashes[sum] = append(hashes[sum], uint32(m.UID))
 		}
 	}
-	landed := 0
+	var landed []ManifestEntry
 	for _, e := range live {
 		uid := uint32(0)
 		for i, u := range hashes[e.Sent] {
@@ -146,7 +145,7 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		if err := im.opts.Manifest.Done(e.Key, uid, f.uidValidity); err != nil {
 			return landed, err
 		}
-		landed++
+		landed = append(landed, e)
 	}
 	return landed, nil
 }
