@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/internal/mailconn"
@@ -169,16 +168,11 @@ func finishExport(c *cli.Context, rep *export.Report, err error) error {
 	if rep != nil {
 		printExportReport(c, rep)
 	}
-	if errors.Is(err, errInterrupted(c)) {
-		return cli.Exit("interrupted: what was stored is kept; run the same command again to resume", 130)
+	var failed int
+	if rep != nil {
+		failed = len(rep.Failures)
 	}
-	if err != nil {
-		return err
-	}
-	if !rep.Complete() {
-		return cli.Exit(fmt.Sprintf("export incomplete: %d messages or folders failed", len(rep.Failures)), 3)
-	}
-	return nil
+	return exitStatus(err, "what was stored is kept; run the same command again to resume", "export", failed, "messages or folders")
 }
 
 func printExportReport(c *cli.Context, rep *export.Report) {
@@ -207,15 +201,15 @@ func printExportReport(c *cli.Context, rep *export.Report) {
 // with 4 MiB ones in flight, "better" peaked at 107 MiB RSS.
 func writerOptions(c *cli.Context, server bool) (archive.WriterOptions, error) {
 	level := c.String("compression")
-	if level == "" {
-		level = map[bool]string{true: "fast", false: "better"}[server]
-	}
 	var wo archive.WriterOptions
 	if server {
 		wo.FrameSize = 1 << 20
+		if level == "" {
+			level = "fast"
+		}
 	}
 	switch level {
-	case "better":
+	case "better", "":
 		wo.Level = zstd.SpeedBetterCompression
 	case "fast":
 		wo.Level, wo.FrameSize = zstd.SpeedFastest, 1<<20

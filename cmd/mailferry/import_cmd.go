@@ -164,16 +164,11 @@ func runImport(c *cli.Context) error {
 	if rep != nil {
 		printImportReport(c, snap, d.endpoint, rep)
 	}
-	if errorsIsInterrupted(c, err) {
-		return cli.Exit("interrupted: what landed is in the manifest; run the same command again to resume", 130)
+	var failed int
+	if rep != nil {
+		failed = len(rep.Failures)
 	}
-	if err != nil {
-		return err
-	}
-	if !rep.Complete() {
-		return cli.Exit(fmt.Sprintf("import incomplete: %d messages failed", len(rep.Failures)), 3)
-	}
-	return nil
+	return exitStatus(err, "what landed is in the manifest; run the same command again to resume", "import", failed, "messages")
 }
 
 func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 )
@@ -11,18 +11,18 @@ import (
 // interrupts it (Ctrl-C, SIGTERM).
 var errStopped = errors.New("interrupted")
 
-// errInterrupted returns the error a command sees when it was interrupted:
-// the context's cause if the user stopped it, else a value nothing matches.
-func errInterrupted(c *cli.Context) error {
-	if cause := context.Cause(c.Context); errors.Is(cause, errStopped) {
-		return cause
+// exitStatus turns the outcome of a command that may be resumed into its
+// exit status: 130 when the user interrupted it (resume says what is kept
+// and how to go on), the error itself, 3 when failed of its items (what)
+// failed, else success.
+func exitStatus(err error, resume, command string, failed int, what string) error {
+	switch {
+	case errors.Is(err, errStopped):
+		return cli.Exit("interrupted: "+resume, 130)
+	case err != nil:
+		return err
+	case failed > 0:
+		return cli.Exit(fmt.Sprintf("%s incomplete: %d %s failed", command, failed, what), 3)
 	}
-	return errNever
-}
-
-var errNever = errors.New("never")
-
-// errorsIsInterrupted reports whether err is the user's interruption.
-func errorsIsInterrupted(c *cli.Context, err error) bool {
-	return err != nil && errors.Is(err, errInterrupted(c))
+	return nil
 }
