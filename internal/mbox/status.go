@@ -69,11 +69,8 @@ func filterHeader(dst, hdr []byte) ([]byte, statusResult) {
 		field, value = "", value[:0]
 	}
 	for len(hdr) > 0 {
-		line := hdr
-		if i := bytes.IndexByte(hdr, '\n'); i >= 0 {
-			line = hdr[:i+1]
-		}
-		hdr = hdr[len(line):]
+		var line []byte
+		line, hdr = cutLine(hdr)
 		if field != "" && isContinuation(line) {
 			if isMboxHeader(field) {
 				value = append(value, trimEOL(line)...)
@@ -194,4 +191,13 @@ func statusHeaders(flags format.Flags, eol string) (string, error) {
 		b.WriteString("X-Keywords: " + strings.Join(kws, " ") + eol)
 	}
 	return b.String(), nil
+}
+
+// cutLine splits b after its first line feed: the line, with its line
+// ending, and the rest. Without a line feed, b is all line.
+func cutLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1], b[i+1:]
+	}
+	return b, nil
 }

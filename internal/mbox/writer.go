@@ -222,11 +222,8 @@ func terminator(line []byte, eol string) string {
 // returnPath returns the address of the first Return-Path header in hdr.
 func returnPath(hdr []byte) string {
 	for len(hdr) > 0 {
-		line := hdr
-		if i := bytes.IndexByte(hdr, '\n'); i >= 0 {
-			line = hdr[:i+1]
-		}
-		hdr = hdr[len(line):]
+		var line []byte
+		line, hdr = cutLine(hdr)
 		if headerName(line) != "return-path" {
 			continue
 		}
@@ -246,11 +243,8 @@ func returnPath(hdr []byte) string {
 func quotedLen(lines []byte) int {
 	n := len(lines)
 	for len(lines) > 0 {
-		line := lines
-		if i := bytes.IndexByte(lines, '\n'); i >= 0 {
-			line = lines[:i+1]
-		}
-		lines = lines[len(line):]
+		var line []byte
+		line, lines = cutLine(lines)
 		if needsQuote(line) {
 			n++
 		}
@@ -263,11 +257,8 @@ func quotedLen(lines []byte) int {
 func writeQuotedLines(w *bufio.Writer, lines []byte) (byte, error) {
 	var last byte
 	for len(lines) > 0 {
-		line := lines
-		if i := bytes.IndexByte(lines, '\n'); i >= 0 {
-			line = lines[:i+1]
-		}
-		lines = lines[len(line):]
+		var line []byte
+		line, lines = cutLine(lines)
 		if needsQuote(line) {
 			w.WriteByte('>')
 		}
