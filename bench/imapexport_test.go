@@ -58,29 +58,13 @@ SyncState *
 	var results = map[string][]timed{}
 	for round := range rounds() {
 		arch := filepath.Join(work, fmt.Sprintf("archive%d", round))
+		// The command's defaults unless the environment says otherwise.
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "export", "--from", "imap://bench@"+d.IMAPAddr,
-			"--archive", arch, "--tls-ca", d.CAFile, "--compression", compression(), "--connections", exportConnections()))
+			"--archive", arch, "--tls-ca", d.CAFile,
+			"--compression", envOr("MAILFERRY_BENCH_COMPRESSION", "fast"), "--connections", envOr("MAILFERRY_BENCH_CONNECTIONS", "4")))
 		os.RemoveAll(filepath.Join(work, "mbsync"))
 		os.MkdirAll(filepath.Join(work, "mbsync"), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
 	printRounds("from a loopback Dovecot (STARTTLS)", n, raw, results)
-}
-
-// exportConnections is --connections for the export benchmark:
-// MAILFERRY_BENCH_CONNECTIONS, default 4 (the command's default).
-func exportConnections() string {
-	if c := os.Getenv("MAILFERRY_BENCH_CONNECTIONS"); c != "" {
-		return c
-	}
-	return "4"
-}
-
-// compression is the --compression level the benchmark exports with:
-// MAILFERRY_BENCH_COMPRESSION, default the command's own (fast).
-func compression() string {
-	if c := os.Getenv("MAILFERRY_BENCH_COMPRESSION"); c != "" {
-		return c
-	}
-	return "fast"
 }

@@ -39,7 +39,7 @@ func TestCompareMbsyncImport(t *testing.T) {
 	for round := range rounds() {
 		mfUser, mbUser := users[2*round].Name, users[2*round+1].Name
 		results["mailferry"] = append(results["mailferry"], timeRun(t, env, bin, "import", "--archive", arch, "--to", "imap://"+mfUser+"@"+d.IMAPAddr,
-			"--tls-ca", d.CAFile, "--connections", importConnections()))
+			"--tls-ca", d.CAFile, "--connections", envOr("MAILFERRY_BENCH_CONNECTIONS", "1"))) // the command's default
 		rc := filepath.Join(work, fmt.Sprintf("mbsyncrc%d", round))
 		os.WriteFile(rc, []byte(fmt.Sprintf(`IMAPAccount bench
 Host %s
@@ -70,13 +70,4 @@ SyncState %s/state%d/
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
 	printRounds("into a fresh loopback Dovecot user (STARTTLS)", n, raw, results)
-}
-
-// importConnections is --connections for the import benchmark:
-// MAILFERRY_BENCH_CONNECTIONS, default 1 (the command's default).
-func importConnections() string {
-	if c := os.Getenv("MAILFERRY_BENCH_CONNECTIONS"); c != "" {
-		return c
-	}
-	return "1"
 }

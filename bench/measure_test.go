@@ -106,6 +106,14 @@ func buildMailferry(t *testing.T, dir string) string {
 	return bin
 }
 
+// envOr is the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 // rounds is how many times each tool runs, alternating:
 // MAILFERRY_BENCH_ROUNDS, default 3. The machines are noisy; the median
 // round and the ratio within each round say more than any one run.
