@@ -11,6 +11,7 @@ import (
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/export"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/importer/foldermap"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/testserver"
 )
@@ -70,7 +71,7 @@ func TestConsolidatePOP3Accounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, imapDst, imapDst.IMAPAddr, "team", "team-pw"),
-			Snapshot: snap, Manifest: m, Folders: FolderMapOptions{Into: into}})
+			Snapshot: snap, Manifest: m, Folders: foldermap.Options{Into: into}})
 		if err != nil || !rep.Complete() {
 			t.Fatalf("import %s: %v %+v", account, err, rep)
 		}

@@ -1,6 +1,6 @@
-// Package importer replays archive snapshots into destinations: IMAP servers
-// (with folder mapping, transforms and an exactly-once manifest) and local
-// stores (Maildir, mbox, .eml files) for extraction.
+// Package importer replays archive snapshots into IMAP servers, with an
+// exactly-once manifest; folder names come from package foldermap, message
+// bytes from package transform, and local stores are package local's.
 //
 // It reads the archive only through package archive and never talks to a
 // source.

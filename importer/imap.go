@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/mailferry/mailferry/importer/foldermap"
+	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/progress"
 	"io"
 	"log/slog"
@@ -28,7 +30,7 @@ type IMAPOptions struct {
 	DialAppender func(ctx context.Context) (*mailconn.Appender, error)
 	// Snapshot is the snapshot to replay.
 	Snapshot archive.SnapshotInfo
-	Folders  FolderMapOptions
+	Folders  foldermap.Options
 	// CaseInsensitive says the destination folds folder-name case
 	// (Exchange, Office 365, Gmail).
 	CaseInsensitive bool
@@ -44,7 +46,7 @@ type IMAPOptions struct {
 	Progress *progress.Progress
 	// Transforms are applied to every message; the zero value changes only
 	// what IMAP requires (no \Recent, no keywords the folder refuses).
-	Transforms Transforms
+	Transforms transform.Set
 	// DedupMessageID skips a message when one with the same Message-ID
 	// and the same size or internal date is in the destination folder
 	// already (filled some other way). Messages without a Message-ID are
@@ -54,7 +56,7 @@ type IMAPOptions struct {
 
 // FolderPlan is the plan for one source folder.
 type FolderPlan struct {
-	Mapping  FolderMapping
+	Mapping  foldermap.Mapping
 	New      int
 	NewBytes int64
 	Already  int // in the manifest: appended by an earlier run
@@ -162,7 +164,7 @@ func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fold
 	return plans, err
 }
 
-func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]FolderMapping, error) {
+func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]foldermap.Mapping, error) {
 	dest, err := readDestination(c, opts.CaseInsensitive)
 	if err != nil {
 		return nil, err
@@ -171,7 +173,7 @@ func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]F
 	if err != nil {
 		return nil, err
 	}
-	return MapFolders(src, opts.Snapshot.Namespace, dest, opts.Folders)
+	return foldermap.Map(src, opts.Snapshot.Namespace, dest, opts.Folders)
 }
 
 // ImportIMAP replays the snapshot into the destination: creates folders,
@@ -188,7 +190,7 @@ func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Imp
 	im := &importer{a: a, opts: &opts, rep: rep, folders: map[string]*destFolder{}}
 	coord := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
 	defer coord.Close()
-	var mappings []FolderMapping
+	var mappings []foldermap.Mapping
 	err := coord.Do(ctx, func(c *imapclient.Client) error {
 		var err error
 		if mappings, err = mapFolders(c, a, opts); err != nil {
@@ -200,7 +202,7 @@ func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Imp
 	if err != nil {
 		return rep, err
 	}
-	im.mappings = map[string]FolderMapping{}
+	im.mappings = map[string]foldermap.Mapping{}
 	for _, m := range mappings {
 		im.mappings[m.Source.Name] = m
 	}
@@ -227,7 +229,7 @@ type importer struct {
 	opts     *IMAPOptions
 	reader   *archive.Reader
 	idx      *archive.Index
-	mappings map[string]FolderMapping // by source folder
+	mappings map[string]foldermap.Mapping // by source folder
 
 	mu      sync.Mutex
 	rep     *ImportReport
@@ -654,7 +656,7 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 	// of a killed run looks for: the stored ones unless a transform may
 	// have changed them.
 	sent, size := j.msg.ID, res.Size
-	if im.opts.Transforms.mayChangeBytes() {
+	if im.opts.Transforms.MayChangeBytes() {
 		h := sha256.New()
 		n, err := io.Copy(h, res.Body)
 		res.Body.Close()
@@ -676,7 +678,7 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 
 // body returns what to APPEND for a prepared message: the transforms run
 // again (they are pure), and must give the size its intent noted.
-func (im *importer) body(p prepared) (*TransformResult, error) {
+func (im *importer) body(p prepared) (*transform.Result, error) {
 	res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
 	if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
 		if res.Body != nil {
@@ -691,7 +693,7 @@ func (im *importer) body(p prepared) (*TransformResult, error) {
 }
 
 // opener reads a stored message for the transforms.
-func (im *importer) opener(id format.ID) MessageOpener {
+func (im *importer) opener(id format.ID) transform.Opener {
 	return func() (io.ReadCloser, error) {
 		rc, _, err := im.reader.Open(id)
 		return rc, err

@@ -9,13 +9,14 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/importer/foldermap"
 )
 
 // readDestination asks the destination for its personal namespace and
 // folders (with special use where the server has SPECIAL-USE).
-func readDestination(c *imapclient.Client, caseInsensitive bool) (DestinationFolders, error) {
+func readDestination(c *imapclient.Client, caseInsensitive bool) (foldermap.Destination, error) {
 	caps := c.Caps()
-	d := DestinationFolders{CaseInsensitive: caseInsensitive, SpecialUse: caps.Has(imap.CapSpecialUse)}
+	d := foldermap.Destination{CaseInsensitive: caseInsensitive, SpecialUse: caps.Has(imap.CapSpecialUse)}
 	if caps.Has(imap.CapNamespace) || caps.Has(imap.CapIMAP4rev2) {
 		ns, err := c.Namespace().Wait()
 		if err != nil {
@@ -64,10 +65,10 @@ var specialUseAttrs = []imap.MailboxAttr{
 // createFolders makes the folders the mapping needs, parents first, with
 // their special use where the server takes it, and subscribes those the
 // source had subscribed. A folder that exists already is fine.
-func createFolders(c *imapclient.Client, mappings []FolderMapping) ([]string, error) {
+func createFolders(c *imapclient.Client, mappings []foldermap.Mapping) ([]string, error) {
 	var created []string
 	specialUse := c.Caps().Has(imap.CapCreateSpecialUse)
-	for _, fc := range FoldersToCreate(mappings) {
+	for _, fc := range foldermap.ToCreate(mappings) {
 		var opts *imap.CreateOptions
 		if specialUse && fc.SpecialUse != "" {
 			opts = &imap.CreateOptions{SpecialUse: []imap.MailboxAttr{imap.MailboxAttr(fc.SpecialUse)}}

@@ -13,6 +13,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/importer/foldermap"
+	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
@@ -97,7 +99,7 @@ func VerifyIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Ver
 	return rep, err
 }
 
-func expectedByFolder(a *archive.Archive, rd *archive.Reader, opts IMAPOptions, mappings []FolderMapping) (map[string][]expected, []string, error) {
+func expectedByFolder(a *archive.Archive, rd *archive.Reader, opts IMAPOptions, mappings []foldermap.Mapping) (map[string][]expected, []string, error) {
 	dest := map[string]string{}
 	var order []string
 	for _, m := range mappings {
@@ -154,7 +156,7 @@ func messageID(rd *archive.Reader, id format.ID) (string, error) {
 	return strings.TrimSpace(h.Get("Message-Id")), nil
 }
 
-func checkFolder(c *imapclient.Client, dest string, want []expected, ft *FlagTransform) (FolderCheck, error) {
+func checkFolder(c *imapclient.Client, dest string, want []expected, ft *transform.FlagRules) (FolderCheck, error) {
 	fc := FolderCheck{Folder: dest, Expected: len(want)}
 	// SELECT, not EXAMINE: only a read-write selection reports the
 	// PERMANENTFLAGS that decided which keywords the import could keep.

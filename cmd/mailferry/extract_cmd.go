@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mailferry/mailferry/importer"
+	"github.com/mailferry/mailferry/importer/local"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,18 +24,18 @@ func extractCommand() *cli.Command {
 	}
 }
 
-func openLocalTarget(spec string) (importer.LocalTarget, error) {
+func openLocalTarget(spec string) (local.Target, error) {
 	kind, path, ok := strings.Cut(spec, ":")
 	if !ok || path == "" {
 		return nil, cli.Exit(fmt.Sprintf("--to %q: want maildir:PATH, mbox:PATH or eml:PATH", spec), 2)
 	}
 	switch kind {
 	case "maildir":
-		return importer.NewMaildirTarget(path)
+		return local.NewMaildir(path)
 	case "mbox":
-		return importer.NewMboxTarget(path)
+		return local.NewMbox(path)
 	case "eml":
-		return importer.NewEMLTarget(path)
+		return local.NewEML(path)
 	}
 	return nil, cli.Exit(fmt.Sprintf("--to %q: unknown target kind %q", spec, kind), 2)
 }
@@ -53,7 +53,7 @@ func runExtract(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := importer.Extract(c.Context, a, snap.ID, t)
+	rep, err := local.Extract(c.Context, a, snap.ID, t)
 	if rep != nil {
 		for _, f := range rep.Failures {
 			fmt.Fprintln(c.App.ErrWriter, "FAILED:", f)

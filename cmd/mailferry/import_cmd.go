@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mailferry/mailferry/importer/foldermap"
+	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"regexp"
@@ -80,7 +82,7 @@ func openDestination(c *cli.Context) (*destination, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := importer.ParseMapRules(c.StringSlice("map"))
+	rules, err := foldermap.ParseRules(c.StringSlice("map"))
 	if err != nil {
 		return nil, cli.Exit(err.Error(), 2)
 	}
@@ -108,7 +110,7 @@ func openDestination(c *cli.Context) (*destination, error) {
 		Dial:         dialer.Dial,
 		DialAppender: dialer.DialAppender,
 		Snapshot:     snap,
-		Folders: importer.FolderMapOptions{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
+		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
 			NoSpecialUse: c.Bool("no-special-use")},
 		CaseInsensitive: c.Bool("case-insensitive"),
 		Connections:     c.Int("connections"),
@@ -218,10 +220,10 @@ func printImportReport(c *cli.Context, snap archive.SnapshotInfo, dest string, r
 
 // transformsFrom builds the import transforms from --profile and the
 // options that add to or override it.
-func transformsFrom(c *cli.Context, account string) (importer.Transforms, error) {
-	var t importer.Transforms
+func transformsFrom(c *cli.Context, account string) (transform.Set, error) {
+	var t transform.Set
 	if name := c.String("profile"); name != "" {
-		p, err := importer.ProfileByName(name)
+		p, err := transform.ProfileByName(name)
 		if err != nil {
 			return t, cli.Exit("--profile: "+err.Error(), 2)
 		}
@@ -237,20 +239,20 @@ func transformsFrom(c *cli.Context, account string) (importer.Transforms, error)
 		t.MaxSize = c.Int64("max-size")
 	}
 	for _, spec := range c.StringSlice("add-header") {
-		h, err := importer.ParseHeaderAdd(spec)
+		h, err := transform.ParseHeaderAdd(spec)
 		if err != nil {
 			return t, cli.Exit("--add-header: "+err.Error(), 2)
 		}
 		t.Headers.Add = append(t.Headers.Add, h)
 	}
 	for _, name := range c.StringSlice("remove-header") {
-		n, err := importer.ParseHeaderRemove(name)
+		n, err := transform.ParseHeaderRemove(name)
 		if err != nil {
 			return t, cli.Exit("--remove-header: "+err.Error(), 2)
 		}
 		t.Headers.Remove = append(t.Headers.Remove, n)
 	}
-	rules, err := importer.ParseFlagMapRules(c.StringSlice("flag-map"))
+	rules, err := transform.ParseFlagMapRules(c.StringSlice("flag-map"))
 	if err != nil {
 		return t, cli.Exit("--flag-map: "+err.Error(), 2)
 	}

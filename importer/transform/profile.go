@@ -1,0 +1,117 @@
+package transform
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrUnknownProfile is wrapped by ProfileByName's error.
+var ErrUnknownProfile = errors.New("unknown --profile")
+
+// Profile bundles what one kind of destination server needs
+// (--profile exchange|office365|gmail|cyrus|dovecot). Explicit options
+// override it; the zero Profile changes nothing.
+type Profile struct {
+	Name string
+	// MaxLineLength is the longest line, in bytes without its line break,
+	// the server accepts; 0 for no limit.
+	MaxLineLength int
+	// MaxSize is the largest message, in bytes, the server accepts; 0 for
+	// no limit. Larger messages are skipped and listed.
+	MaxSize int64
+	// DropKeywords removes all keywords even when PERMANENTFLAGS is unknown.
+	DropKeywords bool
+	// DropFlags are flags the server turns into something users see.
+	DropFlags []string
+	// FlaggedAfterAppend sends \Flagged with a STORE after the APPEND.
+	FlaggedAfterAppend bool
+	// DisarmReadReceipts renames the fields that ask for read receipts.
+	DisarmReadReceipts bool
+	// MessagesPerSecond is the pace the importer should keep, 0 for none;
+	// it is for the importer's throttle (mailconn.NewThrottle).
+	MessagesPerSecond float64
+}
+
+// profiles are the known destination kinds. Sources for the numbers:
+// imapsync's FAQ.Exchange, FAQ.Office365 and FAQ.Gmail (the settings
+// behind its --exchange2, --office2 and --gmail2), which many migrations
+// have tested.
+var profiles = []Profile{
+	{
+		// 10 MB is Exchange's default size limit; imapsync skips at
+		// 10,000,000 bytes, which also clears the 10 MiB reading of it.
+		// "Exchange supports 9900 characters line length". Exchange keeps
+		// no keywords (no \* in its PERMANENTFLAGS) and answers read
+		// receipts again for every imported message. 4 messages/s is
+		// imapsync's --exchange2 pace.
+		Name:               "exchange",
+		MaxLineLength:      9900,
+		MaxSize:            10_000_000,
+		DropKeywords:       true,
+		FlaggedAfterAppend: true,
+		DisarmReadReceipts: true,
+		MessagesPerSecond:  4,
+	},
+	{
+		// "45 MB by default on Office365" (imapsync --maxsize 45000000),
+		// "Office365 supports 10500 characters line length", about 4
+		// messages/s before it throttles. Keywords become Outlook
+		// categories there, which is worth keeping, except $MDNSent that
+		// then shows on every message.
+		Name:               "office365",
+		MaxLineLength:      10500,
+		MaxSize:            45_000_000,
+		DropFlags:          []string{"$MDNSent"},
+		FlaggedAfterAppend: true,
+		DisarmReadReceipts: true,
+		MessagesPerSecond:  4,
+	},
+	{
+		// imapsync's --gmail2 skips messages over 35,651,584 bytes (34 MiB),
+		// what Gmail's IMAP takes in practice; Gmail's often quoted 25 MB
+		// is its limit for attachments a user sends. Gmail keeps keywords
+		// and has no line limit worth stating.
+		Name:    "gmail",
+		MaxSize: 35_651_584,
+	},
+	// Cyrus and Dovecot take what RFC 5322 allows and more; their
+	// PERMANENTFLAGS says what they keep.
+	{Name: "cyrus"},
+	{Name: "dovecot"},
+}
+
+// ProfileNames lists the known profiles, for help texts.
+func ProfileNames() []string {
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// ProfileByName returns the profile called name (case-insensitively).
+func ProfileByName(name string) (Profile, error) {
+	for _, p := range profiles {
+		if strings.EqualFold(p.Name, strings.TrimSpace(name)) {
+			p.DropFlags = append([]string(nil), p.DropFlags...)
+			return p, nil
+		}
+	}
+	return Profile{}, fmt.Errorf("%w %q: valid names are %s", ErrUnknownProfile, name, strings.Join(ProfileNames(), ", "))
+}
+
+// Transforms returns the transforms the profile asks for, for the caller to
+// add the user's options to.
+func (p Profile) Transforms() Set {
+	return Set{
+		Profile: p,
+		Flags: FlagRules{
+			Drop:         append([]string(nil), p.DropFlags...),
+			DropKeywords: p.DropKeywords,
+		},
+		Headers:       HeaderEdits{DisarmReadReceipts: p.DisarmReadReceipts},
+		MaxLineLength: p.MaxLineLength,
+		MaxSize:       p.MaxSize,
+	}
+}
