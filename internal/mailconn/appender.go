@@ -2,9 +2,6 @@ package mailconn
 
 import (
 	"bufio"
-	"context"
-	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -14,34 +11,70 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/mailferry/mailferry/format"
 )
 
-// ErrNoLiteralPlus means the server does not offer LITERAL+ (RFC 7888), so
-// an Appender has nothing to offer over go-imap.
+// ErrNoLiteralPlus is no longer returned: DialAppender serves servers
+// without LITERAL+ with synchronizing literals.
+//
+// Deprecated: kept until the importer drops its fallback to go-imap.
 var ErrNoLiteralPlus = errors.New("server does not offer LITERAL+")
 
-// Appender sends APPENDs on a connection of its own with non-synchronizing
-// literals (LITERAL+), so that many are in flight at once. go-imap (v2
-// beta.8) waits for the server's continuation before every literal over
-// 4 KiB: one round trip per message, and the server handles one APPEND at a
-// time. Traced on an import, that wait was 95% of the time. An Appender
-// speaks only what an import needs: greeting, CAPABILITY, STARTTLS, LOGIN
-// or AUTHENTICATE PLAIN, SELECT, APPEND, LOGOUT. One goroutine may send
-// (Select, Append, Flush) while another reads the answers (Result).
+// ErrLiteralRefused is returned by AppendMessage when the server answered
+// a synchronizing literal with NO or BAD instead of a continuation (as
+// Dovecot does for a message over its size limit). The message's bytes
+// were not sent and its APPEND is over: AppendMessage returns
+// ErrLiteralRefused for the rest of it, EndAppend writes nothing, and
+// Result returns the server's answer for it, in order.
+var ErrLiteralRefused = errors.New("server refused the message before its bytes were sent")
+
+// ErrNoBinary is returned by AppendMessage when asked for a binary literal
+// (RFC 3516) on a server without BINARY. Nothing was written.
+var ErrNoBinary = errors.New("server does not offer BINARY (RFC 3516), which a message with NUL bytes needs")
+
+// Appender sends APPENDs on a connection of its own, many in flight at
+// once. go-imap (v2 beta.8) waits for the server's answer to every
+// command and for its continuation before every literal over 4 KiB: one
+// round trip per message, and the server handles one APPEND at a time.
+// Traced on an import, that wait was 95% of the time. With LITERAL+
+// (RFC 7888) an Appender never waits; without it, it waits for each
+// literal's continuation but still not for answers. An Appender speaks
+// only what an import needs: greeting (PREAUTH too), CAPABILITY, STARTTLS,
+// LOGIN or AUTHENTICATE PLAIN, SELECT, APPEND, LOGOUT.
+//
+// One goroutine sends (Select, BeginAppend, AppendMessage, EndAppend,
+// Flush) while another may read the answers (Result). Whichever needs a
+// line from the server and finds the other not reading reads it and hands
+// it on: the sender's continuations and Result's answers both arrive on
+// the one connection.
 type Appender struct {
-	conn net.Conn
-	br   *bufio.Reader
-	bw   *bufio.Writer
-	caps map[string]bool
-	tag  int
-	// selected is the mailbox of the last SELECT sent, open the tag of
-	// the APPEND being sent (sender's side).
-	selected, open string
-	mu             sync.Mutex
-	pending        []pendingCommand // sent, oldest first
-	// selectFailed is set by the reader when a SELECT was refused, so
-	// that the sender tries again before the next APPEND.
+	conn    net.Conn      // TLS or TCP
+	br      *bufio.Reader // read in wait only, by one goroutine at a time
+	bw      *bufio.Writer // the sender's
+	timeout time.Duration // of each read and write
+	caps    imap.CapSet   // set while dialling, read-only after
+	preauth bool
+
+	// The sender's side: its tags, the mailbox of the last SELECT sent,
+	// and the APPEND begun: its tag, mailbox, messages written, and
+	// whether the server refused one of its literals.
+	tag               int
+	selected          string
+	open, openMailbox string
+	messages          int
+	refused           bool
+
+	mu      sync.Mutex
+	cond    sync.Cond // on mu: a line was read, or reading stopped
+	reading bool      // a goroutine is reading the connection
+	readErr error     // the connection failed; nothing more comes
+	conts   []string  // continuation requests not yet taken
+	answers map[string]string
+	capLine string           // the last CAPABILITY data
+	pending []pendingCommand // sent, oldest first
+	// selectFailed is set when a SELECT was refused, so that the sender
+	// tries again before the next APPEND.
 	selectFailed bool
 }
 
@@ -66,102 +99,32 @@ type CommandError struct {
 
 func (e *CommandError) Error() string { return e.Status + " " + e.Text }
 
-// DialAppender connects and logs in like Dial, on a connection of its own.
-// It returns ErrNoLiteralPlus (wrapped) when the server lacks LITERAL+.
-func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
-	if !d.ep.IsIMAP() {
-		return nil, fmt.Errorf("%s: not an IMAP endpoint", d.ep)
-	}
-	pw, ctx, cancel, err := d.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	raw, unwatch, err := d.dialTCP(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a, err := d.setUpAppender(ctx, raw, pw)
-	if !unwatch() && err == nil {
-		err = d.fail(ctx, OpAuth, ctx.Err())
-	}
-	if err != nil {
-		raw.Close()
-		return nil, err
-	}
-	return a, nil
+func newAppender(conn net.Conn, timeout time.Duration) *Appender {
+	a := &Appender{timeout: timeout, answers: map[string]string{}}
+	a.cond.L = &a.mu
+	a.attach(conn)
+	return a
 }
 
-func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*Appender, error) {
-	var conn net.Conn = raw
-	if d.ep.Implicit() {
-		tc := tls.Client(raw, d.tlsConfig.Clone())
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, d.fail(ctx, OpTLS, err)
-		}
-		conn = tc
-	}
-	a := &Appender{conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 64<<10)}
-	greeting, err := a.readLine()
-	if err != nil {
-		return nil, d.fail(ctx, OpGreeting, &lostError{err})
-	}
-	if !strings.HasPrefix(greeting, "* OK") {
-		return nil, d.fail(ctx, OpGreeting, fmt.Errorf("greeting %q", greeting))
-	}
-	if err := a.capability(); err != nil {
-		return nil, d.fail(ctx, OpGreeting, err)
-	}
-	if !d.ep.Implicit() {
-		if a.caps["STARTTLS"] {
-			if err := a.simple("STARTTLS"); err != nil {
-				return nil, d.fail(ctx, OpStartTLS, err)
-			}
-			tc := tls.Client(conn, d.tlsConfig.Clone())
-			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, d.fail(ctx, OpTLS, err)
-			}
-			a.conn, a.br, a.bw = tc, bufio.NewReaderSize(tc, 16<<10), bufio.NewWriterSize(tc, 64<<10)
-			if err := a.capability(); err != nil {
-				return nil, d.fail(ctx, OpGreeting, err)
-			}
-		} else if !d.opts.TLS.PlaintextAllowed(d.ep) {
-			return nil, d.fail(ctx, OpSecurity, ErrPlaintextRefused)
-		}
-	}
-	if err := a.login(d.ep.User, d.opts.AuthUser, pw); err != nil {
-		return nil, d.fail(ctx, OpAuth, fmt.Errorf("server rejected user %s: %w", d.ep.User, err))
-	}
-	// Capabilities may change once logged in.
-	if err := a.capability(); err != nil {
-		return nil, d.fail(ctx, OpAuth, err)
-	}
-	if !a.caps["LITERAL+"] {
-		a.Close()
-		return nil, d.fail(ctx, OpGreeting, ErrNoLiteralPlus)
-	}
-	return a, nil
+// attach makes conn the Appender's connection (again after STARTTLS).
+func (a *Appender) attach(conn net.Conn) {
+	tc := timedConn{conn, a.timeout}
+	a.conn, a.br, a.bw = conn, bufio.NewReaderSize(tc, 16<<10), bufio.NewWriterSize(tc, 64<<10)
 }
 
-func (a *Appender) login(user, admin string, pw Secret) error {
-	if admin == "" && !a.caps["LOGINDISABLED"] && quotable(user) && quotable(pw.Reveal()) {
-		return a.simple("LOGIN " + quote(user) + " " + quote(pw.Reveal()))
-	}
-	authz, authc := "", user
-	if admin != "" {
-		authz, authc = user, admin
-	}
-	ir := base64.StdEncoding.EncodeToString([]byte(authz + "\x00" + authc + "\x00" + pw.Reveal()))
-	if a.caps["SASL-IR"] {
-		return a.simple("AUTHENTICATE PLAIN " + ir)
-	}
-	return a.command("AUTHENTICATE PLAIN", func(line string) error {
-		if !strings.HasPrefix(line, "+") {
-			return nil
-		}
-		fmt.Fprintf(a.bw, "%s\r\n", ir)
-		return a.bw.Flush()
-	})
+// MultiAppend reports whether the server takes several messages in one
+// APPEND (RFC 3502 MULTIAPPEND).
+func (a *Appender) MultiAppend() bool { return a.caps.Has(imap.CapMultiAppend) }
+
+// LiteralPlus reports whether the server takes non-synchronizing literals
+// of any size (RFC 7888 LITERAL+), so that AppendMessage never waits.
+func (a *Appender) LiteralPlus() bool { return a.caps.Has(imap.CapLiteralPlus) }
+
+// Binary reports whether the server takes binary literals in APPEND
+// (RFC 3516 BINARY; part of IMAP4rev2), the only way to send a message
+// with NUL bytes as it is.
+func (a *Appender) Binary() bool {
+	return a.caps.Has(imap.CapBinary) || a.caps.Has(imap.CapIMAP4rev2)
 }
 
 // Select makes mailbox the selected one (buffered, like Append) unless it
@@ -183,42 +146,66 @@ func (a *Appender) Select(mailbox string) {
 	tag := a.nextTag()
 	fmt.Fprintf(a.bw, "%s SELECT %s\r\n", tag, quote(format.EncodeMUTF7(mailbox)))
 	a.selected = mailbox
-	a.mu.Lock()
-	a.pending = append(a.pending, pendingCommand{tag: tag})
-	a.mu.Unlock()
+	a.push(tag, false)
 }
 
-// Append sends one APPEND (buffered: Flush sends what is buffered). body
-// must yield exactly size bytes. The result comes from Result, in order.
-func (a *Appender) Append(mailbox string, flags []string, date time.Time, size int64, body io.Reader) error {
+// Append sends one APPEND of one message, as BeginAppend, AppendMessage
+// and EndAppend do. Its result comes from Result, in order, also when the
+// server refused the message's literal.
+func (a *Appender) Append(mailbox string, flags []string, date time.Time, binary bool, size int64, body io.Reader) error {
 	a.BeginAppend(mailbox)
-	if err := a.AppendMessage(flags, date, size, body); err != nil {
+	if err := a.AppendMessage(flags, date, binary, size, body); err != nil && !errors.Is(err, ErrLiteralRefused) {
+		a.open = ""
 		return err
 	}
 	return a.EndAppend()
 }
 
-// MultiAppend reports whether the server takes several messages in one
-// APPEND (RFC 3502 MULTIAPPEND).
-func (a *Appender) MultiAppend() bool { return a.caps["MULTIAPPEND"] }
-
 // BeginAppend starts an APPEND to mailbox, to which AppendMessage adds
 // messages (more than one only where MultiAppend) and which EndAppend
 // finishes. One APPEND is one transaction on the server: all its messages
 // land or none, and Dovecot then updates the mailbox's index once for
-// them all rather than once per message.
+// them all rather than once per message. Nothing is written before the
+// first message.
 func (a *Appender) BeginAppend(mailbox string) {
-	a.open = a.nextTag()
-	fmt.Fprintf(a.bw, "%s APPEND %s", a.open, quote(format.EncodeMUTF7(mailbox)))
+	a.open, a.openMailbox = a.nextTag(), mailbox
+	a.messages, a.refused = 0, false
 }
 
-// AppendMessage adds a message to the APPEND begun; body must yield
-// exactly size bytes.
-func (a *Appender) AppendMessage(flags []string, date time.Time, size int64, body io.Reader) error {
-	if a.open == "" {
+// AppendMessage adds a message to the APPEND begun (buffered: Flush sends
+// what is buffered); body must yield exactly size bytes. binary sends it
+// as a binary literal (RFC 3516), which a message with NUL bytes needs:
+// ErrNoBinary, with nothing written, where the server lacks BINARY.
+// Without LITERAL+, AppendMessage flushes and waits for the server's
+// continuation before the bytes; ErrLiteralRefused if the server refuses
+// instead. ErrNoBinary and ErrLiteralRefused leave the Appender usable;
+// after any other error the connection is out of step and the Appender
+// must be closed.
+func (a *Appender) AppendMessage(flags []string, date time.Time, binary bool, size int64, body io.Reader) error {
+	switch {
+	case a.open == "":
 		return errors.New("AppendMessage without BeginAppend")
+	case a.refused:
+		return ErrLiteralRefused
+	case binary && !a.Binary():
+		return ErrNoBinary
+	case a.messages > 0 && !a.MultiAppend():
+		return errors.New("a second message in one APPEND needs MULTIAPPEND")
 	}
-	fmt.Fprintf(a.bw, " (%s) %q {%d+}\r\n", strings.Join(flags, " "), date.Format("02-Jan-2006 15:04:05 -0700"), size)
+	if a.messages == 0 {
+		fmt.Fprintf(a.bw, "%s APPEND %s", a.open, quote(format.EncodeMUTF7(a.openMailbox)))
+	}
+	a.messages++
+	fmt.Fprintf(a.bw, " (%s) %q ", strings.Join(flags, " "), date.Format("02-Jan-2006 15:04:05 -0700"))
+	refused, err := a.literal(a.open, size, binary)
+	if err != nil {
+		return err
+	}
+	if refused {
+		a.refused = true
+		a.push(a.open, true)
+		return ErrLiteralRefused
+	}
 	n, err := io.CopyN(a.bw, body, size)
 	if err != nil {
 		return fmt.Errorf("APPEND literal: %d of %d bytes: %w", n, size, err)
@@ -226,20 +213,58 @@ func (a *Appender) AppendMessage(flags []string, date time.Time, size int64, bod
 	return nil
 }
 
-// EndAppend finishes the APPEND begun; its result comes from Result.
+// EndAppend finishes the APPEND begun; its result comes from Result. It
+// writes nothing when the server refused one of the APPEND's literals,
+// which ended the APPEND already.
 func (a *Appender) EndAppend() error {
-	if _, err := a.bw.WriteString("\r\n"); err != nil {
-		return err
+	switch {
+	case a.open == "":
+		return errors.New("EndAppend without BeginAppend")
+	case a.refused:
+	case a.messages == 0:
+		a.open = ""
+		return errors.New("APPEND without a message")
+	default:
+		if _, err := a.bw.WriteString("\r\n"); err != nil {
+			return err
+		}
+		a.push(a.open, true)
 	}
-	a.mu.Lock()
-	a.pending = append(a.pending, pendingCommand{tag: a.open, append: true})
-	a.mu.Unlock()
 	a.open = ""
 	return nil
 }
 
+// literal writes the start of a literal of size bytes for command tag:
+// non-synchronizing where the server allows (LITERAL+, or LITERAL- up to
+// 4096 bytes), else synchronizing, and then it flushes and waits for the
+// server's continuation. refused reports that the server answered the
+// command instead, whose answer is then kept for Result or answer.
+func (a *Appender) literal(tag string, size int64, binary bool) (refused bool, err error) {
+	nonSync := a.caps.Has(imap.CapLiteralPlus) || a.caps.Has(imap.CapLiteralMinus) && size <= 4096
+	if binary {
+		a.bw.WriteByte('~')
+	}
+	if nonSync {
+		fmt.Fprintf(a.bw, "{%d+}\r\n", size)
+		return false, nil
+	}
+	fmt.Fprintf(a.bw, "{%d}\r\n", size)
+	if err := a.bw.Flush(); err != nil {
+		return false, err
+	}
+	_, refused, err = a.continuation(tag)
+	return refused, err
+}
+
 // Flush sends the buffered APPENDs.
 func (a *Appender) Flush() error { return a.bw.Flush() }
+
+// push records a command sent, whose answer Result reads.
+func (a *Appender) push(tag string, isAppend bool) {
+	a.mu.Lock()
+	a.pending = append(a.pending, pendingCommand{tag: tag, append: isAppend})
+	a.mu.Unlock()
+}
 
 // Pending is how many APPENDs await their result.
 func (a *Appender) Pending() int {
@@ -258,29 +283,20 @@ func (a *Appender) Pending() int {
 // have been flushed: a *CommandError for the server's NO or BAD, another
 // error when the connection failed (then nothing more can be read).
 func (a *Appender) Result() (AppendResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for {
-		a.mu.Lock()
 		if len(a.pending) == 0 {
-			a.mu.Unlock()
 			return AppendResult{}, errors.New("no APPEND pending")
 		}
 		cmd := a.pending[0]
-		a.mu.Unlock()
-		line, err := a.readLine()
-		if err != nil {
+		line, err := a.take(cmd.tag)
+		if line == "" {
 			return AppendResult{}, err
 		}
-		done, err := tagged(line, cmd.tag)
-		if !done {
-			continue // untagged: EXISTS and RECENT of the selected mailbox
-		}
-		a.mu.Lock()
 		a.pending = a.pending[1:]
-		if !cmd.append && err != nil {
-			a.selectFailed = true
-		}
-		a.mu.Unlock()
 		if !cmd.append {
+			a.selectFailed = a.selectFailed || err != nil
 			continue
 		}
 		if err != nil {
@@ -290,11 +306,11 @@ func (a *Appender) Result() (AppendResult, error) {
 	}
 }
 
-// Close logs out (without waiting long) and closes the connection.
+// Close logs out (without waiting long) and closes the connection; what
+// is still buffered is dropped.
 func (a *Appender) Close() error {
-	a.conn.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(a.bw, "%s LOGOUT\r\n", a.nextTag())
-	a.bw.Flush()
+	a.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	io.WriteString(a.conn, a.nextTag()+" LOGOUT\r\n")
 	return a.conn.Close()
 }
 
@@ -303,136 +319,8 @@ func (a *Appender) nextTag() string {
 	return "m" + strconv.Itoa(a.tag)
 }
 
-// simple runs a command and waits for its tagged answer.
-func (a *Appender) simple(cmd string) error { return a.command(cmd, nil) }
-
-func (a *Appender) capability() error {
-	return a.command("CAPABILITY", func(line string) error {
-		if rest, ok := strings.CutPrefix(line, "* CAPABILITY "); ok {
-			a.caps = map[string]bool{}
-			for _, c := range strings.Fields(rest) {
-				a.caps[strings.ToUpper(c)] = true
-			}
-		}
-		return nil
-	})
-}
-
-// command sends cmd and reads until its tagged answer, handing every other
-// line to onLine (if set).
-func (a *Appender) command(cmd string, onLine func(line string) error) error {
-	tag := a.nextTag()
-	fmt.Fprintf(a.bw, "%s %s\r\n", tag, cmd)
-	if err := a.bw.Flush(); err != nil {
-		return err
-	}
-	for {
-		line, err := a.readLine()
-		if err != nil {
-			return err
-		}
-		if done, err := tagged(line, tag); done {
-			return err
-		}
-		if onLine != nil {
-			if err := onLine(line); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// readLine reads one response line; a literal in it ({n}) is read and
-// dropped, since nothing an Appender asks for comes as one.
-func (a *Appender) readLine() (string, error) {
-	var b strings.Builder
-	for {
-		line, err := a.br.ReadString('\n')
-		if err != nil {
-			return "", err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		b.WriteString(line)
-		if !strings.HasSuffix(line, "}") {
-			return b.String(), nil
-		}
-		i := strings.LastIndexByte(line, '{')
-		n, err := strconv.ParseInt(strings.TrimSuffix(line[i+1:len(line)-1], "+"), 10, 64)
-		if i < 0 || err != nil {
-			return b.String(), nil
-		}
-		if _, err := io.CopyN(io.Discard, a.br, n); err != nil {
-			return "", err
-		}
-	}
-}
-
-// tagged reports whether line is the tagged answer to tag, and its error.
-func tagged(line, tag string) (bool, error) {
-	rest, ok := strings.CutPrefix(line, tag+" ")
-	if !ok {
-		return false, nil
-	}
-	status, text, _ := strings.Cut(rest, " ")
-	switch strings.ToUpper(status) {
-	case "OK":
-		return true, nil
-	case "NO", "BAD":
-		return true, &CommandError{Status: strings.ToUpper(status), Text: text}
-	}
-	return true, fmt.Errorf("unexpected answer %q", line)
-}
-
-// appendUID reads [APPENDUID validity uid-set] from a tagged OK.
-func appendUID(line string) AppendResult {
-	i := strings.Index(strings.ToUpper(line), "[APPENDUID ")
-	if i < 0 {
-		return AppendResult{}
-	}
-	f := strings.Fields(strings.SplitN(line[i+11:], "]", 2)[0])
-	if len(f) != 2 {
-		return AppendResult{}
-	}
-	v, err := strconv.ParseUint(f[0], 10, 32)
-	if err != nil {
-		return AppendResult{}
-	}
-	uids, err := uidSet(f[1])
-	if err != nil {
-		return AppendResult{}
-	}
-	return AppendResult{UIDs: uids, UIDValidity: uint32(v)}
-}
-
-// uidSet expands a uid-set of numbers and ranges (RFC 4315), at most a
-// million UIDs.
-func uidSet(s string) ([]uint32, error) {
-	var uids []uint32
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, ":")
-		a, err := strconv.ParseUint(lo, 10, 32)
-		if err != nil || a == 0 {
-			return nil, fmt.Errorf("uid-set %q", s)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.ParseUint(hi, 10, 32); err != nil || b == 0 {
-				return nil, fmt.Errorf("uid-set %q", s)
-			}
-		}
-		if a > b {
-			a, b = b, a
-		}
-		if b-a >= 1<<20 || len(uids) > 1<<20 {
-			return nil, fmt.Errorf("uid-set %q too large", s)
-		}
-		for u := a; u <= b; u++ {
-			uids = append(uids, uint32(u))
-		}
-	}
-	return uids, nil
-}
-
+// quotable reports whether s can go as a quoted string: 7-bit, without
+// NUL, CR and LF (RFC 3501 quoted-specials aside, which quote escapes).
 func quotable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\r' || s[i] == '\n' || s[i] == 0 || s[i] >= 0x80 {

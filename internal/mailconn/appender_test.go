@@ -56,7 +56,7 @@ func TestAppenderPipelines(t *testing.T) {
 					folder = "No such folder"
 				}
 				a.Select(folder)
-				if err := a.Append(folder, []string{`\Seen`, "$label1"}, time.Date(2020, 1, 2, 3, 4, 5, 0, zone), int64(len(body)), strings.NewReader(body)); err != nil {
+				if err := a.Append(folder, []string{`\Seen`, "$label1"}, time.Date(2020, 1, 2, 3, 4, 5, 0, zone), false, int64(len(body)), strings.NewReader(body)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -130,7 +130,7 @@ func TestAppenderMultiAppend(t *testing.T) {
 			if i == bad {
 				flags = []string{`\Seen`, "bad(keyword"}
 			}
-			if err := a.AppendMessage(flags, date, int64(len(b)), strings.NewReader(b)); err != nil {
+			if err := a.AppendMessage(flags, date, false, int64(len(b)), strings.NewReader(b)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -84,7 +84,7 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.login(ctx, conn, pw); err != nil {
+	if err := d.login(ctx, imapLogin{conn.client}, pw, conn.mute); err != nil {
 		conn.client.Close()
 		conn.unwatch()
 		return nil, err

@@ -6,61 +6,89 @@ import (
 	"fmt"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
 )
 
 // capAuthPlain is the capability of SASL PLAIN (RFC 4616).
 const capAuthPlain = imap.Cap("AUTH=" + sasl.Plain)
 
-// login authenticates as the endpoint's user: LOGIN normally, SASL PLAIN
-// when the server has LOGINDISABLED or an admin logs in for the user.
-func (d *Dialer) login(ctx context.Context, wc *watchedConn, pw Secret) error {
-	c := wc.client
-	if c.State() != imap.ConnStateNotAuthenticated {
-		// PREAUTH: the server already knows who we are (only accepted on
-		// connections without STARTTLS; NewStartTLS refuses it).
+// loginConn is a connection that login can log in: go-imap's client
+// (imapLogin) or an Appender.
+type loginConn interface {
+	// preauthenticated reports a PREAUTH greeting, accepted only where
+	// no STARTTLS was wanted (NewStartTLS and DialAppender refuse it).
+	preauthenticated() bool
+	capabilities() imap.CapSet
+	login(user string, pw Secret) error
+	authenticate(sasl.Client) error
+}
+
+// login authenticates conn as the endpoint's user, the way saslClient
+// chooses. mute, if not nil, hides the exchange from the debug output.
+func (d *Dialer) login(ctx context.Context, conn loginConn, pw Secret, mute *loginMute) error {
+	if conn.preauthenticated() {
 		d.opts.logger().DebugContext(ctx, "server sent PREAUTH; not logging in", "endpoint", d.ep.String())
 		return nil
 	}
-	caps := c.Caps()
+	sc, err := saslClient(conn.capabilities(), d.ep.User, d.opts.AuthUser, pw)
+	if err != nil {
+		return d.fail(ctx, OpAuth, err)
+	}
+	mute.hide()
+	if sc != nil {
+		err = conn.authenticate(sc)
+	} else {
+		err = conn.login(d.ep.User, pw)
+	}
+	mute.show()
+	if err == nil {
+		return nil
+	}
 	who := "user " + d.ep.User
 	if d.opts.AuthUser != "" {
 		who += " (authenticating as admin " + d.opts.AuthUser + ")"
 	}
-
-	var err error
-	wc.mute.hide()
-	switch {
-	case d.opts.AuthUser != "" || caps.Has(imap.CapLoginDisabled):
-		if !caps.Has(capAuthPlain) {
-			wc.mute.show()
-			return d.fail(ctx, OpAuth, d.noPlainReason(caps))
-		}
-		// Authorization identity = the user whose mail we want,
-		// authentication identity = whose password we have (RFC 4616).
-		authzid, authcid := "", d.ep.User
-		if d.opts.AuthUser != "" {
-			authzid, authcid = d.ep.User, d.opts.AuthUser
-		}
-		err = c.Authenticate(sasl.NewPlainClient(authzid, authcid, pw.Reveal()))
-	default:
-		err = c.Login(d.ep.User, pw.Reveal()).Wait()
+	var imapErr *imap.Error
+	var cmdErr *CommandError
+	if errors.As(err, &imapErr) || errors.As(err, &cmdErr) {
+		return d.fail(ctx, OpAuth, fmt.Errorf("server rejected %s: %w", who, err))
 	}
-	wc.mute.show()
-	if err != nil {
-		var imapErr *imap.Error
-		if errors.As(err, &imapErr) {
-			return d.fail(ctx, OpAuth, fmt.Errorf("server rejected %s: %w", who, err))
-		}
-		return d.fail(ctx, OpAuth, fmt.Errorf("as %s: %w", who, err))
-	}
-	return nil
+	return d.fail(ctx, OpAuth, fmt.Errorf("as %s: %w", who, err))
 }
 
-// noPlainReason explains why PLAIN was needed but is not offered.
-func (d *Dialer) noPlainReason(caps imap.CapSet) error {
-	if d.opts.AuthUser != "" {
-		return fmt.Errorf("admin login as %s needs SASL PLAIN, which the server does not offer here (mechanisms: %v)", d.opts.AuthUser, caps.AuthMechanisms())
+// saslClient decides how user logs in where the server offers caps: LOGIN
+// normally (a nil client), SASL PLAIN when the server has LOGINDISABLED or
+// admin logs in for user. PLAIN then carries authorization identity = the
+// user whose mail we want, authentication identity = whose password we
+// have (RFC 4616). The error says why neither is possible.
+func saslClient(caps imap.CapSet, user, admin string, pw Secret) (sasl.Client, error) {
+	if admin == "" && !caps.Has(imap.CapLoginDisabled) {
+		return nil, nil
 	}
-	return errors.New("server disables LOGIN on this connection (LOGINDISABLED) and offers no SASL PLAIN; it probably wants TLS (imaps:// or STARTTLS)")
+	if !caps.Has(capAuthPlain) {
+		if admin != "" {
+			return nil, fmt.Errorf("admin login as %s needs SASL PLAIN, which the server does not offer here (mechanisms: %v)", admin, caps.AuthMechanisms())
+		}
+		return nil, errors.New("server disables LOGIN on this connection (LOGINDISABLED) and offers no SASL PLAIN; it probably wants TLS (imaps:// or STARTTLS)")
+	}
+	if admin == "" {
+		return sasl.NewPlainClient("", user, pw.Reveal()), nil
+	}
+	return sasl.NewPlainClient(user, admin, pw.Reveal()), nil
 }
+
+// imapLogin is go-imap's client as a loginConn.
+type imapLogin struct{ c *imapclient.Client }
+
+func (l imapLogin) preauthenticated() bool {
+	return l.c.State() != imap.ConnStateNotAuthenticated
+}
+
+func (l imapLogin) capabilities() imap.CapSet { return l.c.Caps() }
+
+func (l imapLogin) login(user string, pw Secret) error {
+	return l.c.Login(user, pw.Reveal()).Wait()
+}
+
+func (l imapLogin) authenticate(sc sasl.Client) error { return l.c.Authenticate(sc) }

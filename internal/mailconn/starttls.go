@@ -72,15 +72,24 @@ func (d *Dialer) connectStartTLS(ctx context.Context) (*watchedConn, error) {
 		return d.dialStartTLS(ctx)
 	}
 	d.learnStartTLS(startTLSAbsent)
-	if !d.opts.TLS.PlaintextAllowed(d.ep) {
+	if err := d.plaintext(ctx); err != nil {
 		wc.client.Close()
 		wc.unwatch()
-		return nil, d.fail(ctx, OpSecurity, ErrPlaintextRefused)
+		return nil, err
+	}
+	return wc, nil
+}
+
+// plaintext checks that the server, which offers no STARTTLS, may be used
+// without TLS, and warns where that crosses a network.
+func (d *Dialer) plaintext(ctx context.Context) error {
+	if !d.opts.TLS.PlaintextAllowed(d.ep) {
+		return d.fail(ctx, OpSecurity, ErrPlaintextRefused)
 	}
 	if !IsLoopback(d.ep.Host) {
 		d.opts.logger().WarnContext(ctx, "server offers no STARTTLS; sending the password unencrypted (--allow-plaintext)", "endpoint", d.ep.String())
 	}
-	return wc, nil
+	return nil
 }
 
 // dialStartTLS connects and upgrades with STARTTLS before anything else.
