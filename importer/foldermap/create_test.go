@@ -12,6 +12,7 @@ func TestFoldersToCreate(t *testing.T) {
 		name string
 		src  []format.Folder
 		dst  Destination
+		opts Options
 		want []Creation
 	}{
 		{
@@ -29,10 +30,17 @@ func TestFoldersToCreate(t *testing.T) {
 			want: []Creation{{Name: "Archive", SpecialUse: `\Archive`}, {Name: "Archive/2020"}},
 		},
 		{
-			name: "merged folders are created once",
+			name: "two folders marked \\Sent are created apart, neither with the use",
 			src:  folders("/", "INBOX", `Sent Items|\Sent`, `Sent|\Sent`),
 			dst:  dovecotDest("INBOX"),
-			want: []Creation{{Name: "Sent Items", SpecialUse: `\Sent`}},
+			want: []Creation{{Name: "Sent Items"}, {Name: "Sent"}},
+		},
+		{
+			name: "folders a rule merges are created once",
+			src:  folders("/", "INBOX", "Lists/go", "Lists/rust"),
+			dst:  dovecotDest("INBOX"),
+			opts: Options{Rules: mustRules(t, `^Lists/.*$=Lists/all`)},
+			want: []Creation{{Name: "Lists"}, {Name: "Lists/all"}},
 		},
 		{
 			name: "nothing to create",
@@ -42,7 +50,7 @@ func TestFoldersToCreate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := Map(tt.src, dovecotNS, tt.dst, Options{})
+			ms, err := Map(tt.src, dovecotNS, tt.dst, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,8 @@ type Options struct {
 	// delimiter, --into included: "Work/2024" on Dovecot, "Work.2024" on
 	// Courier (whose "INBOX." prefix is left out), "INBOX" for INBOX.
 	// Folders a rule renames are merged on purpose when they meet, and are
-	// left out of special-use mapping: the user said where they go.
+	// left out of special-use mapping: the user said where they go. Rules
+	// are the only way two source folders end in one destination folder.
 	Rules []maprule.Rule
 	// Include and Exclude filter folders (--include, --exclude). They match
 	// the source name without the source prefix, levels joined by "/":
@@ -79,9 +80,15 @@ type Mapping struct {
 	// first: some servers (Exchange, Courier) want them created one by one
 	// before the child. Only set when Create is.
 	Parents []string
+	// Reason says why the folder kept its own name where special use
+	// could have moved it: two source folders claim the use, a folder
+	// marked with the use beats one that only looks like it by name, or the
+	// destination's folder for the use is where another source folder goes.
+	// "" otherwise. It is one of the Changes too, for the plan.
+	Reason string
 	// Changes say, in words for the --dry-run plan, what became of the
 	// source name and why: prefix and delimiter, illegal names made legal,
-	// clashes, rules, special use, merges, exclusion.
+	// clashes, rules, special use, kept names, merges a rule made, exclusion.
 	Changes []string
 }
 
@@ -125,6 +132,8 @@ func inboxFirst(src []format.Folder) []format.Folder {
 
 // plan runs the steps in their order: filter, translate, settle accidental
 // clashes, rules, special use, then what exists and what must be created.
+// Special use comes after every rule so that it knows every name the
+// folders keep, and never sends a folder where another one goes.
 func (m *folderMapper) plan(src []format.Folder) ([]*plannedFolder, error) {
 	planned := make([]*plannedFolder, 0, len(src))
 	for _, f := range src {
@@ -142,8 +151,8 @@ func (m *folderMapper) plan(src []format.Folder) ([]*plannedFolder, error) {
 		if err := m.applyRules(pf); err != nil {
 			return nil, err
 		}
-		m.mapSpecialUse(pf)
 	}
+	m.mapSpecialUses(planned)
 	m.settle(planned)
 	return planned, nil
 }

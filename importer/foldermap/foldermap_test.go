@@ -74,7 +74,8 @@ func mustRules(t *testing.T, specs ...string) []maprule.Rule {
 }
 
 // want is one expected mapping. changes are substrings that must each be
-// in some change; quiet means there must be no changes at all.
+// in some change; quiet means there must be no changes at all. reason is
+// the Reason, exactly.
 type want struct {
 	src                      string
 	dest                     string
@@ -82,6 +83,7 @@ type want struct {
 	use                      string
 	parents                  []string
 	changes                  []string
+	reason                   string
 	quiet                    bool
 }
 
@@ -102,6 +104,12 @@ func checkMappings(t *testing.T, got []Mapping, wants []want) {
 		if g.Dest != w.dest || g.Exists != w.exists || g.Create != w.create || g.Excluded != w.excluded || g.SpecialUse != w.use {
 			t.Errorf("%q -> %q exists=%v create=%v excluded=%v use=%q; want %q exists=%v create=%v excluded=%v use=%q",
 				w.src, g.Dest, g.Exists, g.Create, g.Excluded, g.SpecialUse, w.dest, w.exists, w.create, w.excluded, w.use)
+		}
+		if g.Reason != w.reason {
+			t.Errorf("%q: reason %q, want %q", w.src, g.Reason, w.reason)
+		}
+		if w.reason != "" && !slices.Contains(g.Changes, w.reason) {
+			t.Errorf("%q: changes %q lack the reason", w.src, g.Changes)
 		}
 		if !slices.Equal(g.Parents, w.parents) {
 			t.Errorf("%q: parents %q, want %q", w.src, g.Parents, w.parents)
@@ -252,28 +260,151 @@ func TestMapFolders(t *testing.T) {
 			},
 		},
 		{
-			name: "two sent folders merge into the destination's",
+			name: "two folders marked \\Sent keep their names beside the destination's",
 			src:  folders("/", "INBOX", `Sent|\Sent`, `Sent Items|\Sent`),
 			ns:   dovecotNS,
 			dst:  exchangeDest(true),
 			want: []want{
 				{src: "INBOX", dest: "INBOX", exists: true},
-				{src: "Sent", dest: "Sent Items", exists: true,
-					changes: []string{`special-use \Sent -> Sent Items`, `merged with "Sent Items"`}},
-				{src: "Sent Items", dest: "Sent Items", exists: true, changes: []string{`merged with "Sent"`}},
+				{src: "Sent", dest: "Sent", create: true, reason: `kept its name: "Sent" and "Sent Items" are both marked \Sent`},
+				{src: "Sent Items", dest: "Sent Items", exists: true, reason: `kept its name: "Sent" and "Sent Items" are both marked \Sent`},
 			},
 		},
 		{
-			name: "two sent folders merge into the one created",
-			src:  folders("/", "INBOX", `Sent Items|\Sent`, `Sent|\Sent`),
+			name: "two folders marked \\Sent are created apart, neither with the use",
+			src:  folders("/", "INBOX", `Sent Items|\Sent`, `Sent|\Sent`, `Gesendet|\Sent`),
 			ns:   dovecotNS,
 			dst:  dovecotDest("INBOX"),
 			want: []want{
 				{src: "INBOX", dest: "INBOX", exists: true},
-				{src: "Sent Items", dest: "Sent Items", create: true, use: `\Sent`,
-					changes: []string{"the destination has none", `merged with "Sent"`}},
-				{src: "Sent", dest: "Sent Items", create: true, use: `\Sent`,
-					changes: []string{`special-use \Sent -> Sent Items`, `merged with "Sent Items"`}},
+				{src: "Sent Items", dest: "Sent Items", create: true,
+					reason: `kept its name: "Sent Items", "Sent" and "Gesendet" are all marked \Sent`},
+				{src: "Sent", dest: "Sent", create: true,
+					reason: `kept its name: "Sent Items", "Sent" and "Gesendet" are all marked \Sent`},
+				{src: "Gesendet", dest: "Gesendet", create: true,
+					reason: `kept its name: "Sent Items", "Sent" and "Gesendet" are all marked \Sent`},
+			},
+		},
+		{
+			name: "Drafts and Entwürfe, neither marked, both keep their names",
+			src:  folders("/", "INBOX", "Drafts", "Entwürfe", "Sent"),
+			ns:   dovecotNS,
+			dst:  dovecotDest("INBOX", `Drafts|\Drafts`, `Sent|\Sent`),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Drafts", dest: "Drafts", exists: true, reason: `kept its name: "Drafts" and "Entwürfe" both look like \Drafts`},
+				{src: "Entwürfe", dest: "Entwürfe", create: true, reason: `kept its name: "Drafts" and "Entwürfe" both look like \Drafts`},
+				{src: "Sent", dest: "Sent", exists: true, quiet: true},
+			},
+		},
+		{
+			name: "Drafts and Entwürfe to Exchange, neither marked",
+			src:  folders("/", "INBOX", "Entwürfe", "Drafts", "Gesendete Objekte"),
+			ns:   dovecotNS,
+			dst:  exchangeDest(true),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Entwürfe", dest: "Entwürfe", create: true, reason: `kept its name: "Entwürfe" and "Drafts" both look like \Drafts`},
+				{src: "Drafts", dest: "Drafts", exists: true, reason: `kept its name: "Entwürfe" and "Drafts" both look like \Drafts`},
+				{src: "Gesendete Objekte", dest: "Sent Items", exists: true,
+					changes: []string{`special-use \Sent (recognised by name) -> Sent Items`}},
+			},
+		},
+		{
+			name: "a folder marked \\Drafts beats one named like it",
+			src:  folders("/", "INBOX", "Entwürfe", `Drafts|\Drafts`),
+			ns:   dovecotNS,
+			dst:  gmailDest(),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Entwürfe", dest: "Entwürfe", create: true, reason: `kept its name: "Drafts" is marked \Drafts`},
+				{src: "Drafts", dest: "[Gmail]/Drafts", exists: true, changes: []string{`special-use \Drafts -> [Gmail]/Drafts`}},
+			},
+		},
+		{
+			name: "a name guess for a use with two folders marked",
+			src:  folders("/", "INBOX", `Trash|\Trash`, `Bin|\Trash`, "Deleted Items"),
+			ns:   dovecotNS,
+			dst:  dovecotDest("INBOX", `Trash|\Trash`),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Trash", dest: "Trash", exists: true, reason: `kept its name: "Trash" and "Bin" are both marked \Trash`},
+				{src: "Bin", dest: "Bin", create: true, reason: `kept its name: "Trash" and "Bin" are both marked \Trash`},
+				{src: "Deleted Items", dest: "Deleted Items", create: true, reason: `kept its name: "Trash" and "Bin" are marked \Trash`},
+			},
+		},
+		{
+			name: "a special folder does not take the name another folder keeps",
+			src:  folders("/", "INBOX", `Sent Items|\Sent`, "Sent"),
+			ns:   dovecotNS,
+			dst:  dovecotDest("INBOX", `Sent|\Sent`),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Sent Items", dest: "Sent Items", create: true,
+					reason: `kept its name: the destination's \Sent folder "Sent" is where "Sent" goes`},
+				{src: "Sent", dest: "Sent", exists: true, reason: `kept its name: "Sent Items" is marked \Sent`},
+			},
+		},
+		{
+			name: "a guess does not take the name a plain folder keeps",
+			src:  folders("/", "INBOX", "Junk E-mail", "Spam/old", "Bulk"),
+			ns:   dovecotNS,
+			dst:  dovecotDest("INBOX", `Bulk|\Junk`),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Junk E-mail", dest: "Junk E-mail", create: true,
+					reason: `kept its name: the destination's \Junk folder "Bulk" is where "Bulk" goes`},
+				{src: "Spam/old", dest: "Spam/old", create: true, parents: []string{"Spam"}, quiet: true},
+				{src: "Bulk", dest: "Bulk", exists: true, quiet: true},
+			},
+		},
+		{
+			name: "a folder marked with a use in a snapshot that marks others",
+			src:  folders("/", "INBOX", `Sent|\Sent`, "Junk E-mail"),
+			ns:   dovecotNS,
+			dst:  exchangeDest(true),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Sent", dest: "Sent Items", exists: true, changes: []string{`special-use \Sent -> Sent Items`}},
+				{src: "Junk E-mail", dest: "Junk Email", exists: true,
+					changes: []string{`special-use \Junk (recognised by name) -> Junk Email`}},
+			},
+		},
+		{
+			name: "Drafts and drafts on a case-insensitive server",
+			src:  folders("/", "INBOX", "Drafts", "drafts"),
+			ns:   dovecotNS,
+			dst:  exchangeDest(true),
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Drafts", dest: "Drafts", exists: true, reason: `kept its name: "Drafts" and "drafts" both look like \Drafts`},
+				{src: "drafts", dest: "drafts (2)", create: true, reason: `kept its name: "Drafts" and "drafts" both look like \Drafts`,
+					changes: []string{`renamed to "drafts (2)": clashes with "Drafts" on a case-insensitive server`}},
+			},
+		},
+		{
+			name: "a rule merges on purpose, also into a special folder",
+			src:  folders("/", "INBOX", `Sent|\Sent`, "Gesendet", "Old Sent"),
+			ns:   dovecotNS,
+			dst:  exchangeDest(true),
+			opts: Options{Rules: mustRules(t, `^Old Sent$=Sent Items`)},
+			want: []want{
+				{src: "INBOX", dest: "INBOX", exists: true},
+				{src: "Sent", dest: "Sent Items", exists: true, changes: []string{`special-use \Sent -> Sent Items`, `merged with "Old Sent"`}},
+				{src: "Gesendet", dest: "Gesendet", create: true, reason: `kept its name: "Sent" is marked \Sent`},
+				{src: "Old Sent", dest: "Sent Items", exists: true, changes: []string{"rule 1:", `merged with "Sent"`}},
+			},
+		},
+		{
+			name: "--into keeps a child of INBOX apart from a top folder of its name",
+			src:  folders("/", "INBOX", "INBOX/foo", "foo"),
+			ns:   dovecotNS,
+			dst:  dovecotDest("INBOX"),
+			opts: Options{Into: "alice"},
+			want: []want{
+				{src: "INBOX", dest: "alice", create: true},
+				{src: "INBOX/foo", dest: "alice/foo", create: true, parents: []string{"alice"}},
+				{src: "foo", dest: "alice/foo (2)", create: true, parents: []string{"alice"}, changes: []string{"maps to the same name"}},
 			},
 		},
 		{
@@ -558,6 +689,9 @@ func TestMapFolders(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkMappings(t, got, tt.want)
+			if len(tt.opts.Rules) == 0 {
+				checkNoMerge(t, got, tt.dst.CaseInsensitive)
+			}
 			again, err := Map(tt.src, tt.ns, tt.dst, tt.opts)
 			if err != nil || !slices.EqualFunc(got, again, equalFolderMapping) {
 				t.Errorf("a second run differs: %v", err)
@@ -566,8 +700,28 @@ func TestMapFolders(t *testing.T) {
 	}
 }
 
+// checkNoMerge fails when two source folders that hold mail go to one
+// destination folder, which only a rule may ask for.
+func checkNoMerge(t *testing.T, got []Mapping, caseInsensitive bool) {
+	t.Helper()
+	from := map[string]string{}
+	for _, g := range got {
+		if g.Excluded || g.Source.HasAttribute(`\Noselect`) {
+			continue
+		}
+		key := g.Dest
+		if caseInsensitive || strings.EqualFold(key, "INBOX") {
+			key = strings.ToLower(key)
+		}
+		if other, ok := from[key]; ok {
+			t.Errorf("%q and %q both go to %q", other, g.Source.Name, g.Dest)
+		}
+		from[key] = g.Source.Name
+	}
+}
+
 func equalFolderMapping(a, b Mapping) bool {
 	return a.Source.Name == b.Source.Name && a.Dest == b.Dest && a.SpecialUse == b.SpecialUse &&
 		a.Exists == b.Exists && a.Excluded == b.Excluded && a.Create == b.Create &&
-		slices.Equal(a.Parents, b.Parents) && slices.Equal(a.Changes, b.Changes)
+		a.Reason == b.Reason && slices.Equal(a.Parents, b.Parents) && slices.Equal(a.Changes, b.Changes)
 }

@@ -17,9 +17,6 @@ type folderMapper struct {
 
 	srcPrefix string // the source's namespace prefix, given or inferred
 	srcDelim  string // the namespace delimiter, for folders that give none
-	// guessUses is set when the snapshot has no special-use data at all,
-	// so special folders are recognised by their well-known names.
-	guessUses bool
 
 	prefix string // the destination's namespace prefix
 	delim  string // the destination's delimiter, "" for a flat namespace
@@ -34,10 +31,6 @@ type folderMapper struct {
 
 	existing map[string]bool   // folded names of the destination's folders
 	spelling map[string]string // folded name -> the plan's spelling of it
-	// createdForUse remembers, per special use the destination lacks, the
-	// folder the first source folder of that use goes to, so that later
-	// ones of the same use merge into it rather than make a second one.
-	createdForUse map[string]destPath
 
 	// nodes are the levels of all source names, for settling clashes;
 	// see clash.go.
@@ -56,15 +49,14 @@ type destPath struct {
 
 func newFolderMapper(src []format.Folder, srcNS *format.Namespace, dst Destination, opts Options) (*folderMapper, error) {
 	m := &folderMapper{
-		dst:           dst,
-		opts:          opts,
-		prefix:        dst.Namespace.Prefix,
-		delim:         dst.Namespace.Delimiter,
-		replacement:   "_",
-		existing:      map[string]bool{},
-		spelling:      map[string]string{},
-		createdForUse: map[string]destPath{},
-		nodes:         map[string]*levelNode{},
+		dst:         dst,
+		opts:        opts,
+		prefix:      dst.Namespace.Prefix,
+		delim:       dst.Namespace.Delimiter,
+		replacement: "_",
+		existing:    map[string]bool{},
+		spelling:    map[string]string{},
+		nodes:       map[string]*levelNode{},
 	}
 	if utf8.RuneCountInString(m.delim) > 1 {
 		return nil, fmt.Errorf("destination delimiter %q: not one character", m.delim)
@@ -77,12 +69,6 @@ func newFolderMapper(src []format.Folder, srcNS *format.Namespace, dst Destinati
 		m.srcPrefix, m.srcDelim = srcNS.Prefix, srcNS.Delimiter
 	} else {
 		m.srcPrefix = inferSourcePrefix(src)
-	}
-	m.guessUses = true
-	for _, f := range src {
-		if f.SpecialUse != "" {
-			m.guessUses = false
-		}
 	}
 	for i, r := range opts.Rules {
 		if r.Pattern == nil {

@@ -10,7 +10,7 @@ import (
 // wellKnownFolders are the names servers and clients give special folders,
 // per use (RFC 6154), in order of preference. They find the destination's
 // folder for a use when the destination has no SPECIAL-USE data, and the
-// source's special folders when the snapshot has none. Names with a "/"
+// source's special folders the snapshot marks with no use. Names with a "/"
 // are two levels, whatever the server's delimiter. \Flagged is missing on
 // purpose: it is a virtual search folder wherever it exists, and appending
 // to it fails or hides the mail in a view.
@@ -41,12 +41,12 @@ func wellKnownNames(use string) []string {
 }
 
 // sourceUse is the folder's special use: the snapshot's word when it has
-// special-use data, else what its name says.
+// one, else what its name says (guessed).
 func (m *folderMapper) sourceUse(f format.Folder, sn sourceName) (use string, guessed bool) {
 	if sn.inbox && len(sn.levels) == 0 {
 		return "", false // INBOX is never special
 	}
-	if !m.guessUses {
+	if f.SpecialUse != "" {
 		for _, w := range wellKnownFolders {
 			if strings.EqualFold(w.use, f.SpecialUse) {
 				return w.use, false
@@ -68,41 +68,125 @@ func (m *folderMapper) sourceUse(f format.Folder, sn sourceName) (use string, gu
 	return "", false
 }
 
-// mapSpecialUse sends a special folder to the destination's folder of the
-// same use. It leaves alone folders a rule renamed (the user said where
-// they go) and everything under --into (whose point is to keep an account
-// apart).
-func (m *folderMapper) mapSpecialUse(pf *plannedFolder) {
-	if pf.use == "" || pf.ruled || pf.noselect || m.opts.NoSpecialUse || m.into != nil || wellKnownNames(pf.use) == nil {
+// mapSpecialUses sends special folders to the destination's folders of the
+// same use, one source folder per use: a second would merge two folders
+// the user kept apart (a German client's "Entwürfe" beside an English
+// one's "Drafts"). A folder the snapshot marks with a use beats those that
+// only look like it by name; two marked alike, or two alike by name with
+// none marked, all keep their names. It leaves alone folders a rule
+// renamed (the user said where they go), \Noselect ones, and everything
+// under --into (whose point is to keep an account apart).
+func (m *folderMapper) mapSpecialUses(planned []*plannedFolder) {
+	if m.opts.NoSpecialUse || m.into != nil {
 		return
 	}
+	// goesTo holds, by folded destination name, the folder that goes
+	// there, so that no special folder is sent where another one goes.
+	goesTo := map[string]*plannedFolder{}
+	var uses []string
+	byUse := map[string][]*plannedFolder{}
+	for _, pf := range planned {
+		if pf.out.Excluded || pf.noselect {
+			continue
+		}
+		goesTo[m.fold(m.fullName(pf.path))] = pf
+		if pf.use == "" || pf.ruled || wellKnownNames(pf.use) == nil {
+			continue
+		}
+		if byUse[pf.use] == nil {
+			uses = append(uses, pf.use)
+		}
+		byUse[pf.use] = append(byUse[pf.use], pf)
+	}
+	for _, use := range uses {
+		var marked, guessed []*plannedFolder
+		for _, pf := range byUse[use] {
+			if pf.useGuessed {
+				guessed = append(guessed, pf)
+			} else {
+				marked = append(marked, pf)
+			}
+		}
+		switch {
+		case len(marked) > 0:
+			verb := "is"
+			if len(marked) > 1 {
+				verb = "are"
+			}
+			for _, pf := range guessed {
+				m.keepName(pf, fmt.Sprintf("%s %s marked %s", sourceNames(marked), verb, use))
+			}
+			if len(marked) == 1 {
+				m.mapSpecialUse(marked[0], goesTo)
+				continue
+			}
+			for _, pf := range marked {
+				m.keepName(pf, fmt.Sprintf("%s are %s marked %s", sourceNames(marked), bothOrAll(marked), use))
+			}
+		case len(guessed) == 1:
+			m.mapSpecialUse(guessed[0], goesTo)
+		default:
+			for _, pf := range guessed {
+				m.keepName(pf, fmt.Sprintf("%s %s look like %s", sourceNames(guessed), bothOrAll(guessed), use))
+			}
+		}
+	}
+}
+
+// mapSpecialUse sends the one source folder of its use to the destination's
+// folder of that use, or has the destination's created with the use.
+func (m *folderMapper) mapSpecialUse(pf *plannedFolder, goesTo map[string]*plannedFolder) {
 	use := pf.use
 	if pf.useGuessed {
 		use += " (recognised by name)"
 	}
 	own := m.fullName(pf.path)
-	if target, ok := m.destFolderForUse(pf.use, own); ok {
-		pf.fixed = target
-		if target != own {
-			pf.out.Changes = append(pf.out.Changes, fmt.Sprintf("special-use %s -> %s", use, target))
+	target, ok := m.destFolderForUse(pf.use, own)
+	if !ok {
+		if !m.exists(own) {
+			pf.out.SpecialUse = pf.use
+			pf.out.Changes = append(pf.out.Changes, fmt.Sprintf("special-use %s: the destination has none, created with it", use))
 		}
 		return
 	}
-	if p, ok := m.createdForUse[pf.use]; ok {
-		// An earlier folder of this use makes the destination's; a second
-		// folder of that use would leave clients to pick one at random.
-		pf.path = p
-		pf.out.SpecialUse = pf.use
-		if target := m.fullName(p); target != own {
-			pf.out.Changes = append(pf.out.Changes, fmt.Sprintf("special-use %s -> %s", use, target))
-		}
+	// A folder a rule sent there was sent to meet this one: the user asked
+	// for the merge. One there by its own name was not.
+	if other := goesTo[m.fold(target)]; other != nil && other != pf && !other.ruled {
+		m.keepName(pf, fmt.Sprintf("the destination's %s folder %q is where %q goes", pf.use, target, other.out.Source.Name))
 		return
 	}
-	m.createdForUse[pf.use] = pf.path
-	if !m.exists(own) {
-		pf.out.SpecialUse = pf.use
-		pf.out.Changes = append(pf.out.Changes, fmt.Sprintf("special-use %s: the destination has none, created with it", use))
+	goesTo[m.fold(target)] = pf
+	pf.fixed = target
+	if target != own {
+		pf.out.Changes = append(pf.out.Changes, fmt.Sprintf("special-use %s -> %s", use, target))
 	}
+}
+
+// keepName leaves a special folder under its own name, saying why.
+func (m *folderMapper) keepName(pf *plannedFolder, why string) {
+	pf.out.Reason = "kept its name: " + why
+	pf.out.Changes = append(pf.out.Changes, pf.out.Reason)
+}
+
+// sourceNames lists folders by their source names: `"a"`, `"a" and "b"`,
+// `"a", "b" and "c"`.
+func sourceNames(pfs []*plannedFolder) string {
+	names := make([]string, len(pfs))
+	for i, pf := range pfs {
+		names[i] = fmt.Sprintf("%q", pf.out.Source.Name)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// bothOrAll is "both" for two folders, "all" for more.
+func bothOrAll(pfs []*plannedFolder) string {
+	if len(pfs) == 2 {
+		return "both"
+	}
+	return "all"
 }
 
 // destFolderForUse finds the destination's folder for a use: the one

@@ -13,7 +13,7 @@ type plannedFolder struct {
 	out      Mapping
 	noselect bool
 	// use is the folder's special use, from the snapshot or, when the
-	// snapshot has none at all, recognised by a well-known name.
+	// snapshot gives it none, recognised by a well-known name (useGuessed).
 	use        string
 	useGuessed bool
 	// rootInbox and nodes are the translated name before clashes are
