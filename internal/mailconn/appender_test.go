@@ -13,14 +13,18 @@ import (
 	"github.com/mailferry/mailferry/internal/testserver"
 )
 
-// dialAppender logs alice in on an Appender, closed when the test ends.
-func dialAppender(t *testing.T, d *testserver.Dovecot, opts Options) *Appender {
+// dialAppender logs alice in on an Appender at addr (with password "pw"
+// unless opts says otherwise), closed when the test ends.
+func dialAppender(t *testing.T, addr string, opts Options) *Appender {
 	t.Helper()
-	dl, err := NewDialer(mustEndpoint(t, "imap://alice@"+d.IMAPAddr), opts)
+	if opts.Password.Env == "" {
+		opts.Password = passwordEnv(t, "pw")
+	}
+	d, err := NewDialer(mustEndpoint(t, "imap://alice@"+addr), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := dl.DialAppender(context.Background())
+	a, err := d.DialAppender(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +49,7 @@ func TestAppenderPipelines(t *testing.T) {
 		{"admin", admin.Password, admin.Name},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := dialAppender(t, d, Options{Password: passwordEnv(t, tc.password), TLS: TLSOptions{CAFile: d.CAFile}, AuthUser: tc.authUser})
+			a := dialAppender(t, d.IMAPAddr, Options{Password: passwordEnv(t, tc.password), TLS: TLSOptions{CAFile: d.CAFile}, AuthUser: tc.authUser})
 			zone := time.FixedZone("", -5*3600)
 			var bodies []string
 			for i := range 5 {
@@ -117,7 +121,7 @@ func TestAppenderPipelines(t *testing.T) {
 // take (too large for its limit) fails the whole command, leaving nothing.
 func TestAppenderMultiAppend(t *testing.T) {
 	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{alice}})
-	a := dialAppender(t, d, Options{Password: passwordEnv(t, alice.Password), TLS: TLSOptions{CAFile: d.CAFile}})
+	a := dialAppender(t, d.IMAPAddr, Options{Password: passwordEnv(t, alice.Password), TLS: TLSOptions{CAFile: d.CAFile}})
 	if !a.MultiAppend() {
 		t.Fatal("Dovecot offers MULTIAPPEND; the Appender did not see it")
 	}

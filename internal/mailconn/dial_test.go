@@ -237,6 +237,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// TestDialLoginMechanism checks the choice of LOGIN or SASL PLAIN, made
+// once (saslClient) for go-imap's connections and the Appender's alike.
 func TestDialLoginMechanism(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -253,31 +255,55 @@ func TestDialLoginMechanism(t *testing.T) {
 		{"LOGINDISABLED without PLAIN", "IMAP4rev1 LOGINDISABLED", "", "", "LOGINDISABLED"},
 		{"admin without PLAIN", "IMAP4rev1 AUTH=LOGIN", "admin", "", "needs SASL PLAIN"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := startFakeIMAP(t, "* OK [CAPABILITY "+tt.caps+"] fake ready", tt.caps, noReply)
-			opts := Options{Password: passwordEnv(t, "pw"), AuthUser: tt.authUser}
-			c, err := DialIMAP(context.Background(), mustEndpoint(t, "imap://alice@"+srv.Addr), opts)
-			if tt.wantErr != "" {
-				var de *DialError
-				if !errors.As(err, &de) || de.Op != OpAuth || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("DialIMAP error = %v, want an OpAuth error containing %q", err, tt.wantErr)
+	dials := []struct {
+		name string
+		dial func(*Dialer) error
+	}{
+		{"go-imap", func(d *Dialer) error {
+			c, err := d.Dial(context.Background())
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}},
+		{"Appender", func(d *Dialer) error {
+			a, err := d.DialAppender(context.Background())
+			if err == nil {
+				a.Close()
+			}
+			return err
+		}},
+	}
+	for _, dl := range dials {
+		for _, tt := range tests {
+			t.Run(dl.name+"/"+tt.name, func(t *testing.T) {
+				srv := startFakeIMAP(t, "* OK [CAPABILITY "+tt.caps+"] fake ready", tt.caps, noReply)
+				opts := Options{Password: passwordEnv(t, "pw"), AuthUser: tt.authUser}
+				d, err := NewDialer(mustEndpoint(t, "imap://alice@"+srv.Addr), opts)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("DialIMAP: %v", err)
-			}
-			c.Close()
-			var found bool
-			for _, line := range srv.received() {
-				_, cmd, _ := strings.Cut(line, " ")
-				found = found || strings.HasPrefix(cmd, tt.wantCmd)
-			}
-			if !found {
-				t.Errorf("no command starting %q among %q", tt.wantCmd, srv.received())
-			}
-		})
+				err = dl.dial(d)
+				if tt.wantErr != "" {
+					var de *DialError
+					if !errors.As(err, &de) || de.Op != OpAuth || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Fatalf("dial error = %v, want an OpAuth error containing %q", err, tt.wantErr)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("dial: %v", err)
+				}
+				var found bool
+				for _, line := range srv.received() {
+					_, cmd, _ := strings.Cut(line, " ")
+					found = found || strings.HasPrefix(cmd, tt.wantCmd)
+				}
+				if !found {
+					t.Errorf("no command starting %q among %q", tt.wantCmd, srv.received())
+				}
+			})
+		}
 	}
 }
 

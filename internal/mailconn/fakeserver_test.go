@@ -28,11 +28,19 @@ type fakeReply func(tag, command string) (lines []string, hangUp, ok bool)
 
 func startFakeIMAP(t *testing.T, greeting, caps string, reply fakeReply) *fakeIMAP {
 	t.Helper()
+	f := &fakeIMAP{}
+	f.Addr = listenFake(t, func(c net.Conn) { f.serve(c, greeting, caps, reply) })
+	return f
+}
+
+// listenFake accepts connections on a loopback port, each served by serve
+// in a goroutine of its own, until the test ends; it returns the address.
+func listenFake(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeIMAP{Addr: ln.Addr().String()}
 	var wg sync.WaitGroup
 	var connsMu sync.Mutex
 	var conns []net.Conn
@@ -54,10 +62,10 @@ func startFakeIMAP(t *testing.T, greeting, caps string, reply fakeReply) *fakeIM
 			connsMu.Lock()
 			conns = append(conns, c)
 			connsMu.Unlock()
-			wg.Go(func() { f.serve(c, greeting, caps, reply) })
+			wg.Go(func() { serve(c) })
 		}
 	})
-	return f
+	return ln.Addr().String()
 }
 
 func (f *fakeIMAP) serve(c net.Conn, greeting, caps string, reply fakeReply) {
