@@ -1,6 +1,7 @@
 package mailconn
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,5 +199,110 @@ func TestUIDSet(t *testing.T) {
 		if tc.bad != (err != nil) || fmt.Sprint(got) != fmt.Sprint(tc.want) && !tc.bad {
 			t.Errorf("uidSet(%q) = %v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// TestAppenderDovecotLiterals appends to Dovecot as it is (LITERAL+),
+// without LITERAL+ (synchronizing literals only) and with LITERAL-
+// instead: single messages and a MULTIAPPEND group land byte for byte
+// (SHA-256 of BODY[] against what was sent), one over Dovecot's size
+// limit gets its NO in order while the others land (refused before its
+// bytes where its literal is synchronizing), and a message with NUL bytes
+// is accepted as a binary literal.
+func TestAppenderDovecotLiterals(t *testing.T) {
+	// Dovecot 2.3's own list, shortened, without LITERAL+.
+	const synchronizing = "IMAP4rev1 SASL-IR ID ENABLE IDLE MULTIAPPEND UNSELECT NAMESPACE UIDPLUS BINARY MOVE"
+	groups := []struct {
+		sizes           []int
+		binary, refused bool
+	}{
+		{sizes: []int{200}},
+		{sizes: []int{5000}},
+		{sizes: []int{150 << 10}, refused: true},
+		{sizes: []int{60 << 10}},
+		{sizes: []int{300, 9000, 4000}},
+		{sizes: []int{500}, binary: true},
+	}
+	for _, tc := range []struct {
+		name, capability string
+		literalPlus      bool
+	}{
+		{"LITERAL+", "", true},
+		{"synchronizing", synchronizing, false},
+		{"LITERAL-", synchronizing + " LITERAL-", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{alice}, Capability: tc.capability, MaxMailSize: "100k"})
+			a := dialAppender(t, d.IMAPAddr, Options{Password: passwordEnv(t, alice.Password), TLS: TLSOptions{CAFile: d.CAFile}})
+			if a.LiteralPlus() != tc.literalPlus || !a.Binary() || !a.MultiAppend() {
+				t.Fatalf("LiteralPlus %v, Binary %v, MultiAppend %v", a.LiteralPlus(), a.Binary(), a.MultiAppend())
+			}
+			var sent [][][]byte
+			n := 0
+			for _, g := range groups {
+				a.Select("INBOX")
+				a.BeginAppend("INBOX")
+				var bodies [][]byte
+				for _, size := range g.sizes {
+					body := fakeMessage(n, size)
+					n++
+					if g.binary {
+						body[size-10] = 0
+					}
+					bodies = append(bodies, body)
+					err := a.AppendMessage([]string{`\Flagged`}, appendDate, g.binary, int64(size), bytes.NewReader(body))
+					if refusal := g.refused && !tc.literalPlus; refusal != errors.Is(err, ErrLiteralRefused) || err != nil && !refusal {
+						t.Fatalf("message %d: AppendMessage: %v", n-1, err)
+					}
+				}
+				if err := a.EndAppend(); err != nil {
+					t.Fatal(err)
+				}
+				sent = append(sent, bodies)
+			}
+			if err := a.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			want := map[imap.UID]format.ID{}
+			var binaryUID imap.UID
+			for i, g := range groups {
+				res, err := a.Result()
+				var ce *CommandError
+				if g.refused {
+					if !errors.As(err, &ce) || ce.Status != "NO" {
+						t.Errorf("group %d over the size limit: %v, want NO", i, err)
+					}
+					continue
+				}
+				if err != nil || len(res.UIDs) != len(g.sizes) {
+					t.Fatalf("group %d: %+v %v", i, res, err)
+				}
+				for k, uid := range res.UIDs {
+					want[imap.UID(uid)] = format.Sum(sent[i][k])
+				}
+				if g.binary {
+					binaryUID = imap.UID(res.UIDs[0])
+				}
+			}
+			got := d.Messages(t, alice.Name)
+			if len(got) != len(want) {
+				t.Errorf("%d messages in the account, want %d", len(got), len(want))
+			}
+			for _, m := range got {
+				// BODY[] cannot carry NUL; BINARY[] below can.
+				if w, ok := want[m.UID]; m.UID != binaryUID && (!ok || m.Sum != w) {
+					t.Errorf("uid %d: bytes differ from those sent", m.UID)
+				}
+			}
+			c := d.Login(t, alice.Name)
+			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			section := &imap.FetchItemBinarySection{Peek: true}
+			msgs, err := c.Fetch(imap.UIDSetNum(binaryUID), &imap.FetchOptions{BinarySection: []*imap.FetchItemBinarySection{section}}).Collect()
+			if err != nil || len(msgs) != 1 || format.Sum(msgs[0].FindBinarySection(section)) != want[binaryUID] {
+				t.Errorf("message with NUL (uid %d): BINARY[] differs from what was sent (%v)", binaryUID, err)
+			}
+		})
 	}
 }

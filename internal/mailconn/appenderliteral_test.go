@@ -9,13 +9,19 @@ import (
 	"time"
 )
 
-// fakeMessage is a CRLF message of exactly size bytes, different for each n.
+// fakeMessage is a message of CRLF lines, exactly size bytes (at least
+// 50), different for each n.
 func fakeMessage(n, size int) []byte {
 	b := fmt.Appendf(nil, "Subject: message %d\r\n\r\n", n)
-	for len(b) < size {
-		b = append(b, fmt.Sprintf("line %d of message %d\r\n", len(b), n)...)
+	for {
+		line := fmt.Sprintf("line %d of message %d\r\n", len(b), n)
+		if len(b)+len(line) > size-2 {
+			break
+		}
+		b = append(b, line...)
 	}
-	return b[:size]
+	b = append(b, bytes.Repeat([]byte("x"), size-2-len(b))...)
+	return append(b, "\r\n"...)
 }
 
 var appendDate = time.Date(2022, 3, 4, 5, 6, 7, 0, time.UTC)

@@ -34,6 +34,10 @@ type Options struct {
 	// quota plugin refuse any message larger: a server that answers NO
 	// to one APPEND among others.
 	MaxMailSize string
+	// Capability, if set, replaces the capability list Dovecot announces
+	// (imap_capability), to play a server without some extension: leave
+	// out LITERAL+ for one that takes synchronizing literals only.
+	Capability string
 }
 
 // SpecialUse says how a Dovecot declares the special-use folders Sent,
@@ -171,6 +175,7 @@ func (d *Dovecot) prepareFiles(who runAs) (dovecotConfig, error) {
 		Prefix:      d.opts.Prefix,
 		Separator:   d.opts.Separator,
 		MaxMailSize: d.opts.MaxMailSize,
+		Capability:  d.opts.Capability,
 	}
 	switch d.opts.SpecialUse {
 	case SpecialUseDeclared:

@@ -19,6 +19,7 @@ type dovecotConfig struct {
 	IMAPPort, IMAPSPort       string
 	POP3Port, POP3SPort       string
 	MaxMailSize               string // empty: no quota plugin
+	Capability                string // empty: Dovecot's own list
 }
 
 // specialUseFolder is a folder that Dovecot flags with a RFC 6154 attribute.
@@ -72,6 +73,9 @@ mail_location = maildir:~/Maildir
 # A test server does not have to survive a power cut.
 mail_fsync = never
 pop3_uidl_format = %08Xu%08Xv
+{{- if .Capability}}
+imap_capability = {{.Capability}}
+{{- end}}
 {{- if .MaxMailSize}}
 mail_plugins = $mail_plugins quota
 plugin {
