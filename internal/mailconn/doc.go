@@ -1,8 +1,9 @@
 // Package mailconn turns an endpoint URL and options into a logged-in IMAP
 // client: URL parsing, passwords, TLS (implicit and STARTTLS), LOGIN and SASL
-// PLAIN (with admin authorization), plus reconnect backoff and throttling.
+// PLAIN (with admin authorization), plus reconnect backoff and throttling,
+// and the Appender, a connection that streams APPENDs.
 //
 // It is shared by export and importer and knows nothing about either: it
-// does not select folders, fetch or append. POP3 endpoints are parsed here,
-// but the POP3 client lives elsewhere.
+// does not fetch, and appends what it is given. POP3 endpoints are parsed
+// here, but the POP3 client lives elsewhere.
 package mailconn

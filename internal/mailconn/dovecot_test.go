@@ -153,15 +153,21 @@ func TestDovecot(t *testing.T) {
 		}
 	})
 
-	t.Run("master user wrong password", func(t *testing.T) {
-		const wrong = "wrong-admin-Pa55word"
-		_, err := DialIMAP(context.Background(), mustEndpoint(t, "imaps://alice@127.0.0.1:"+imapsPort),
-			Options{Password: passwordEnv(t, wrong), TLS: withCA, AuthUser: admin.Name})
-		assertAuthError(t, err, "alice", wrong)
-		if !strings.Contains(err.Error(), "admin") {
-			t.Errorf("error %q does not name the admin", err)
-		}
-	})
+	for _, dl := range dialPaths {
+		t.Run("master user wrong password/"+dl.name, func(t *testing.T) {
+			const wrong = "wrong-admin-Pa55word"
+			d, err := NewDialer(mustEndpoint(t, "imaps://alice@127.0.0.1:"+imapsPort),
+				Options{Password: passwordEnv(t, wrong), TLS: withCA, AuthUser: admin.Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = dl.dial(d)
+			assertAuthError(t, err, "alice", wrong)
+			if !strings.Contains(err.Error(), "admin") {
+				t.Errorf("error %q does not name the admin", err)
+			}
+		})
+	}
 }
 
 // assertCertificateError checks a failed verification: an OpTLS error that

@@ -101,6 +101,7 @@ type Options struct {
 
 	// DialTimeout bounds connecting, TLS and login of one Dial;
 	// DefaultDialTimeout if zero. Asking for the password is not counted.
+	// It also bounds each read and write of an Appender.
 	DialTimeout time.Duration
 
 	// DialContext, if set, opens the TCP connection instead of a
