@@ -44,9 +44,9 @@ func (a *Appender) dispatch(line string, err error) {
 	switch {
 	case err != nil:
 		a.readErr = err
-	case line == "+" || strings.HasPrefix(line, "+ "):
+	case strings.HasPrefix(line, "+"): // no tag starts with "+"
 		a.conts = append(a.conts, strings.TrimPrefix(strings.TrimPrefix(line, "+"), " "))
-	case strings.HasPrefix(line, "* "):
+	case strings.HasPrefix(line, "*"):
 		if rest, ok := cutPrefixFold(line, "* CAPABILITY "); ok {
 			a.capLine = rest
 		}
