@@ -4,64 +4,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
-// appenderConn is a worker's LITERAL+ connection (mailconn.Appender),
-// dialled when first needed; unsupported once the server turned out not
-// to offer LITERAL+, after which the worker appends through go-imap.
-type appenderConn struct {
-	dial        func(context.Context) (*mailconn.Appender, error)
-	ap          *mailconn.Appender
-	backoff     mailconn.Backoff
-	unsupported bool
+// worker is one connection's share of an import: a go-imap session for
+// what is read and settled, and the Appender that sends, dialled when
+// first needed.
+type worker struct {
+	im      *importer
+	s       *mailconn.Session
+	dial    func(context.Context) (*mailconn.Appender, error)
+	ap      *mailconn.Appender
+	backoff mailconn.Backoff
 }
 
-func (ac *appenderConn) close() {
-	if ac.ap != nil {
-		ac.ap.Close()
-		ac.ap = nil
+func (w *worker) close() {
+	w.dropAppender()
+	w.s.Close()
+}
+
+func (w *worker) dropAppender() {
+	if w.ap != nil {
+		w.ap.Close()
+		w.ap = nil
 	}
 }
 
-// appendStreamed sends the APPENDs of messages whose intents are on disk
-// all at once over the worker's LITERAL+ connection, then reads the
-// answers in order. After a dropped connection, what has no outcome is
-// prepared again (settled on the go-imap session s, new intents) and sent
-// again. It returns false when the server has no LITERAL+ and nothing was
-// sent. Only manifest and archive failures and cancellation are errors.
-func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac *appenderConn, todo []prepared) (bool, error) {
+// appendBatch lands a batch of messages exactly once: their intents are
+// written together, so that one fsync covers them, then they are sent.
+func (w *worker) appendBatch(ctx context.Context, batch []appendJob) error {
+	im := w.im
+	var ready []prepared
+	stop, err := onSession(ctx, w.s, func(c *imapclient.Client) error {
+		var err error
+		ready, err = im.prepareAll(c, batch)
+		return err
+	})
+	if stop != nil {
+		return stop
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		for _, j := range batch {
+			im.fail(j, err.Error())
+		}
+		return nil
+	}
+	return w.send(ctx, ready)
+}
+
+// send sends the APPENDs of messages whose intents are on disk, all at
+// once, then reads the answers in order. After a dropped connection, what
+// has no outcome is prepared again (settled on the session, new intents)
+// and sent again. Only manifest failures and cancellation are errors.
+func (w *worker) send(ctx context.Context, todo []prepared) error {
+	im := w.im
 	refused := map[string]bool{}
 	var lastErr error
 	for attempt := 0; attempt <= im.opts.Retries; attempt++ {
 		if attempt > 0 {
-			ac.close()
-			if err := ac.backoff.Wait(ctx); err != nil {
-				return true, context.Cause(ctx)
+			w.dropAppender()
+			if err := w.backoff.Wait(ctx); err != nil {
+				return context.Cause(ctx)
 			}
-			again, err := im.reprepare(ctx, s, todo, refused)
+			again, err := w.reprepare(ctx, todo, refused)
 			if err != nil {
-				return true, err
+				return err
 			}
 			todo = again
 		}
 		if len(todo) == 0 {
-			return true, nil
+			return nil
 		}
-		if ac.ap == nil {
-			ap, err := ac.dial(ctx)
-			if errors.Is(err, mailconn.ErrNoLiteralPlus) {
-				ac.unsupported = true
-				if attempt == 0 {
-					return false, nil
-				}
-				return true, err
-			}
+		if w.ap == nil {
+			ap, err := w.dial(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
-					return true, context.Cause(ctx)
+					return context.Cause(ctx)
 				}
 				lastErr = err
 				if mailconn.IsConnectionError(err) {
@@ -69,28 +93,28 @@ func (im *importer) appendStreamed(ctx context.Context, s *mailconn.Session, ac 
 				}
 				break
 			}
-			ac.ap = ap
+			w.ap = ap
 		}
-		done, err := im.streamOnce(ctx, s, ac.ap, todo, refused, true)
+		done, err := w.streamOnce(ctx, todo, refused, true)
 		if err != nil {
-			var ae *archiveError
-			if errors.As(err, &ae) {
-				return true, ae.err
+			var es *errStop
+			if errors.As(err, &es) {
+				return es.err
 			}
 			if ctx.Err() != nil {
-				return true, context.Cause(ctx)
+				return context.Cause(ctx)
 			}
 			lastErr = err
 			if done {
-				ac.backoff.Reset()
+				w.backoff.Reset()
 			}
 			continue
 		}
-		ac.backoff.Reset()
-		return true, nil
+		w.backoff.Reset()
+		return nil
 	}
-	im.failPending(todo, refused, fmt.Errorf("gave up after %d reconnects: %w", im.opts.Retries, lastErr))
-	return true, nil
+	im.failPending(todo, refused, fmt.Sprintf("gave up after %d reconnects: %v", im.opts.Retries, lastErr))
+	return nil
 }
 
 // Bounds of one MULTIAPPEND: the server commits its messages together, so
@@ -100,15 +124,19 @@ const (
 	maxGroupBytes    = 16 << 20
 )
 
-// streamOnce sends todo over ap and records the answers, which a second
-// goroutine reads while messages are still being sent, so the server never
-// waits for the sender nor the sender for the server. Where the server has
-// MULTIAPPEND (and multi is set), consecutive messages for one folder go in
-// one APPEND; when such an APPEND is refused, none of its messages landed
-// and each is sent again on its own, so that the refusal is pinned on the
-// message that caused it. done reports that at least one message landed.
-// A connection error leaves the rest pending.
-func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mailconn.Appender, todo []prepared, refused map[string]bool, multi bool) (bool, error) {
+// streamOnce sends todo over the Appender and records the answers, which a
+// second goroutine reads while messages are still being sent, so the
+// server never waits for the sender nor the sender for the server. Where
+// the server has MULTIAPPEND (and multi is set), consecutive messages for
+// one folder go in one APPEND; when such an APPEND is refused, none of its
+// messages landed and each is sent again on its own, so that the refusal
+// is pinned on the message that caused it. done reports that at least one
+// message landed. A connection error leaves the rest pending; so does a
+// message the archive fails to give back in the middle of its literal
+// (which is then failed, and the connection dropped: a literal cannot be
+// taken back).
+func (w *worker) streamOnce(ctx context.Context, todo []prepared, refused map[string]bool, multi bool) (bool, error) {
+	im, ap := w.im, w.ap
 	type answer struct {
 		group []prepared
 		res   mailconn.AppendResult
@@ -147,14 +175,26 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 			}
 			res, err := im.body(p)
 			if err != nil {
-				close(sentCh)
-				for range answers {
-				}
-				return false, &archiveError{err}
+				// Nothing of this message is written yet, but the APPEND
+				// is open: the connection goes, this message fails, the
+				// rest are sent again.
+				refused[p.job.key] = true
+				im.damaged(p.job, err)
+				sendErr = errDropped
+				break
 			}
-			err = ap.AppendMessage(res.Flags, p.job.msg.InternalDate, res.Size, im.opts.Throttle.Reader(ctx, res.Body))
+			src := &sourceReader{r: res.Body}
+			err = ap.AppendMessage(res.Flags, p.job.msg.InternalDate, p.entry.Binary, res.Size, im.opts.Throttle.Reader(ctx, src))
 			res.Body.Close()
+			if errors.Is(err, mailconn.ErrLiteralRefused) {
+				break // the APPEND is over; its NO comes from Result
+			}
 			if err != nil {
+				if src.err != nil {
+					refused[p.job.key] = true
+					im.damaged(p.job, src.err)
+					err = errDropped
+				}
 				sendErr = err
 				break
 			}
@@ -181,7 +221,7 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 			alone = append(alone, a.group...)
 		case errors.As(a.err, &ce):
 			if err := im.refusedBy(a.group[0], refused, a.err); err != nil && readErr == nil {
-				readErr = &archiveError{err}
+				readErr = &errStop{err}
 			}
 		case a.err != nil:
 			if readErr == nil {
@@ -194,15 +234,17 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 			}
 			for k, p := range a.group {
 				if err := im.landedAs(p, uids[k], a.res.UIDValidity, &later); err != nil && readErr == nil {
-					readErr = &archiveError{err}
+					readErr = &errStop{err}
 				}
 				landed = true
 			}
 		}
 	}
 	if len(later) > 0 {
-		if err := s.Do(ctx, func(c *imapclient.Client) error { return storeFlagsAfter(c, later) }); err != nil {
-			im.fail(later[0].folder, fmt.Sprintf("%d messages", len(later)), fmt.Errorf("flags to set after APPEND: %w", err))
+		if err := w.s.Do(ctx, func(c *imapclient.Client) error { return storeFlagsAfter(c, later) }); err != nil {
+			for _, l := range later {
+				im.failStore(l, err)
+			}
 		}
 	}
 	if readErr != nil {
@@ -212,19 +254,48 @@ func (im *importer) streamOnce(ctx context.Context, s *mailconn.Session, ap *mai
 		return landed, sendErr
 	}
 	if len(alone) > 0 {
-		done, err := im.streamOnce(ctx, s, ap, alone, refused, false)
+		done, err := w.streamOnce(ctx, alone, refused, false)
 		return landed || done, err
 	}
 	return landed, nil
 }
 
+// errDropped ends a connection on purpose (an APPEND that cannot be
+// finished); what had no answer is sent again on a new one.
+var errDropped = errors.New("connection dropped: a message's literal could not be completed")
+
+// sourceReader remembers a failure of the message's own bytes (the
+// archive's), to tell it from the connection's.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
 // reprepare settles what is left of todo after a dropped connection and
 // writes new intents for what did not land.
-func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []prepared, refused map[string]bool) ([]prepared, error) {
+func (w *worker) reprepare(ctx context.Context, todo []prepared, refused map[string]bool) ([]prepared, error) {
+	im := w.im
 	var again []prepared
-	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
+	stop, err := onSession(ctx, w.s, func(c *imapclient.Client) error {
+		if err := im.settleBatch(c, todo, refused); err != nil {
+			return err
+		}
+		var jobs []appendJob
+		for _, p := range todo {
+			if !refused[p.job.key] {
+				jobs = append(jobs, p.job)
+			}
+		}
 		var err error
-		again, err = im.reprepareOn(c, todo, refused)
+		again, err = im.prepareAll(c, jobs)
 		return err
 	})
 	if stop != nil {
@@ -233,19 +304,57 @@ func (im *importer) reprepare(ctx context.Context, s *mailconn.Session, todo []p
 	return again, err
 }
 
-// reprepareOn prepares again, on c, the messages of todo the server did
-// not refuse (settling first, one pass per folder, those an interrupted
-// attempt may have landed), and writes their new intents. Manifest
-// failures come back as archiveError.
-func (im *importer) reprepareOn(c *imapclient.Client, todo []prepared, refused map[string]bool) ([]prepared, error) {
-	if err := im.settleBatch(c, todo, refused); err != nil {
-		return nil, err
+// landedAs records that p landed as uid (0 when the server does not say)
+// and queues the flags that must follow the APPEND onto later. Its only
+// error is the manifest's.
+func (im *importer) landedAs(p prepared, uid, uidValidity uint32, later *[]storeLater) error {
+	if err := im.opts.Manifest.Done(p.job.key, p.f.name, uid, uidValidity); err != nil {
+		return err
 	}
-	var jobs []appendJob
-	for _, p := range todo {
-		if !refused[p.job.key] {
-			jobs = append(jobs, p.job)
+	if uid != 0 {
+		im.landed(p.f, uid)
+		if len(p.storeAfter) > 0 {
+			*later = append(*later, storeLater{job: p.job, folder: p.f.name, uid: uid, flags: p.storeAfter})
 		}
 	}
-	return im.prepareAll(c, jobs)
+	im.counted(p.f, p.job.key, p.entry.Size)
+	return nil
+}
+
+// counted counts a message that landed in this run: appended, or restored
+// where the manifest had it but the destination had lost it.
+func (im *importer) counted(f *destFolder, key string, size int64) {
+	im.mu.Lock()
+	if why := f.stale[key]; why != "" {
+		delete(f.stale, key)
+		im.rep.Restored++
+		if im.rep.RestoredWhy == nil {
+			im.rep.RestoredWhy = map[string]int{}
+		}
+		im.rep.RestoredWhy[why]++
+	} else {
+		im.rep.Appended++
+	}
+	im.rep.Bytes += size
+	im.mu.Unlock()
+	im.opts.Progress.Message(f.name, size, true)
+}
+
+// refusedBy records that the server refused p, which therefore did not
+// land, and reports it. Its only error is the manifest's.
+func (im *importer) refusedBy(p prepared, refused map[string]bool, err error) error {
+	refused[p.job.key] = true
+	im.fail(p.job, fmt.Sprintf("the server refused the APPEND to %q: %v", p.f.name, err))
+	return im.opts.Manifest.Abandon(p.job.key, p.f.name)
+}
+
+// failPending reports as not imported each message of todo that has no
+// outcome yet and that the server did not refuse (refusals are reported
+// as they come).
+func (im *importer) failPending(todo []prepared, refused map[string]bool, reason string) {
+	for _, p := range todo {
+		if e, ok := im.opts.Manifest.Lookup(p.job.key, p.f.name); ok && !e.Done && !refused[p.job.key] {
+			im.fail(p.job, reason)
+		}
+	}
 }

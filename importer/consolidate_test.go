@@ -71,7 +71,7 @@ func TestConsolidatePOP3Accounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, imapDst, imapDst.IMAPAddr, "team", "team-pw"),
-			Snapshot: snap, Manifest: m, Folders: foldermap.Options{Into: into}})
+			DialAppender: appenderFor(t, imapDst, imapDst.IMAPAddr, "team", "team-pw"), Snapshot: snap, Manifest: m, Folders: foldermap.Options{Into: into}})
 		if err != nil || !rep.Complete() {
 			t.Fatalf("import %s: %v %+v", account, err, rep)
 		}

@@ -2,13 +2,8 @@ package importer
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/mailferry/mailferry/importer/foldermap"
-	"github.com/mailferry/mailferry/importer/transform"
-	"github.com/mailferry/mailferry/internal/progress"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,17 +12,22 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/importer/foldermap"
+	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
+	"github.com/mailferry/mailferry/internal/progress"
 )
 
 // IMAPOptions configure an import into an IMAP server.
 type IMAPOptions struct {
-	// Dial opens a logged-in connection to the destination.
+	// Dial opens a logged-in connection to the destination, for
+	// everything but APPEND: SELECT, SEARCH, FETCH, STORE.
 	Dial func(ctx context.Context) (*imapclient.Client, error)
-	// DialAppender, if set, opens a connection that APPENDs with LITERAL+
-	// (many in flight); without it, or when the server lacks LITERAL+,
-	// messages go through go-imap, one round trip each.
+	// DialAppender opens the connection that APPENDs (LITERAL+ and
+	// MULTIAPPEND where the server has them); required unless planning.
 	DialAppender func(ctx context.Context) (*mailconn.Appender, error)
+	// Destination names the server and user in reports (no secret).
+	Destination string
 	// Snapshot is the snapshot to replay.
 	Snapshot archive.SnapshotInfo
 	Folders  foldermap.Options
@@ -45,55 +45,21 @@ type IMAPOptions struct {
 	// Progress, if set, is updated as the import goes.
 	Progress *progress.Progress
 	// Transforms are applied to every message; the zero value changes only
-	// what IMAP requires (no \Recent, no keywords the folder refuses).
+	// what IMAP requires (CRLF line ends, no \Recent, no keywords the
+	// folder refuses).
 	Transforms transform.Set
-	// DedupMessageID skips a message when one with the same Message-ID
-	// and the same size or internal date is in the destination folder
-	// already (filled some other way). Messages without a Message-ID are
-	// never taken for duplicates.
+	// DedupMessageID loosens the check for messages already in a
+	// destination folder that the manifest does not know: the same
+	// Message-ID and the same size or internal date suffice, the bytes
+	// are not compared. Messages without a Message-ID are never taken
+	// for duplicates then.
 	DedupMessageID bool
+	// Delete expunges from the destination folders of this run the
+	// messages an earlier import put there that the snapshot no longer
+	// has (imapsync's --delete2); never a message the manifest did not
+	// put there.
+	Delete bool
 }
-
-// FolderPlan is the plan for one source folder.
-type FolderPlan struct {
-	Mapping  foldermap.Mapping
-	New      int
-	NewBytes int64
-	Already  int // in the manifest: appended by an earlier run
-	Pending  int // an earlier run was killed around its APPEND: settled first
-}
-
-// ImportReport says what an import did. It is complete when Failures is
-// empty.
-type ImportReport struct {
-	Appended int `json:"appended"`
-	// Duplicates counts messages skipped by DedupMessageID.
-	Duplicates int `json:"duplicates,omitempty"`
-	// Skipped lists messages the transforms said not to import (--max-size).
-	Skipped []Failure `json:"skipped,omitempty"`
-	// Transformed counts, per kind of change, the messages a transform
-	// changed (a flag dropped, a read receipt disarmed, a line re-encoded).
-	Transformed map[string]int `json:"transformed,omitempty"`
-	// Already counts messages the manifest says an earlier run appended.
-	Already int `json:"already"`
-	// Settled counts messages an interrupted run had appended without
-	// recording it, found on the destination and recorded now.
-	Settled  int           `json:"settled"`
-	Bytes    int64         `json:"bytes"`
-	Created  []string      `json:"created_folders,omitempty"`
-	Failures []Failure     `json:"failures,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-}
-
-// Failure is a message or folder that could not be imported.
-type Failure struct {
-	Folder string `json:"folder"`
-	Item   string `json:"item"`
-	Error  string `json:"error"`
-}
-
-// Complete reports whether every message landed.
-func (r *ImportReport) Complete() bool { return len(r.Failures) == 0 }
 
 func (o *IMAPOptions) defaults() {
 	if o.Progress == nil {
@@ -119,52 +85,7 @@ func snapshotFolders(a *archive.Archive, snap format.ID) ([]format.Folder, error
 	return out, err
 }
 
-// PlanIMAP works out what an import would do, changing nothing on the
-// destination: each source folder's destination, whether it exists, and
-// how many messages are new or already there (by the manifest, if given).
-func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]FolderPlan, error) {
-	opts.defaults()
-	c, err := opts.Dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	mappings, err := mapFolders(c, a, opts)
-	if err != nil {
-		return nil, err
-	}
-	plans := make([]FolderPlan, len(mappings))
-	index := map[string]int{}
-	folders := map[string]format.Folder{}
-	for i, m := range mappings {
-		plans[i].Mapping = m
-		index[m.Source.Name] = i
-		folders[m.Source.Name] = m.Source
-	}
-	err = a.ReadSnapshot(opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
-		m := rec.Message
-		if m == nil {
-			return nil
-		}
-		p := &plans[index[m.Folder]]
-		if opts.Manifest != nil {
-			if e, ok := opts.Manifest.Lookup(RecordKey(opts.Snapshot.Account, folders[m.Folder], *m)); ok {
-				if e.Done {
-					p.Already++
-				} else {
-					p.Pending++
-				}
-				return nil
-			}
-		}
-		p.New++
-		p.NewBytes += m.Size
-		return nil
-	})
-	return plans, err
-}
-
-func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]foldermap.Mapping, error) {
+func mapFolders(c *imapclient.Client, a *archive.Archive, opts *IMAPOptions) ([]foldermap.Mapping, error) {
 	dest, err := readDestination(c, opts.CaseInsensitive)
 	if err != nil {
 		return nil, err
@@ -176,51 +97,119 @@ func mapFolders(c *imapclient.Client, a *archive.Archive, opts IMAPOptions) ([]f
 	return foldermap.Map(src, opts.Snapshot.Namespace, dest, opts.Folders)
 }
 
+// selectable reports whether a mapping's messages go anywhere.
+func selectable(m foldermap.Mapping) bool {
+	return !m.Excluded && m.Dest != "" && !m.Source.HasAttribute(`\Noselect`) && !m.Source.HasAttribute(`\NonExistent`)
+}
+
 // ImportIMAP replays the snapshot into the destination: creates folders,
-// settles what a killed run left unresolved, and appends every message the
-// manifest does not hold, byte for byte with its flags and internal date.
-// Run again, it appends nothing.
+// settles what a killed run left unresolved, checks what the manifest
+// remembers against what the destination holds, appends every message the
+// destination lacks, byte for byte with its flags and internal date,
+// updates the flags of messages already there, and with Delete expunges
+// what the snapshot no longer has. Run again, it changes nothing.
 func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*ImportReport, error) {
 	opts.defaults()
-	start := time.Now()
-	if opts.Manifest == nil {
-		return nil, errors.New("import: no manifest")
+	if opts.Manifest == nil || opts.DialAppender == nil {
+		return nil, errors.New("import: IMAPOptions.Manifest and IMAPOptions.DialAppender are required")
 	}
-	rep := &ImportReport{}
+	rep := &ImportReport{Account: opts.Snapshot.Account, Snapshot: opts.Snapshot.ID.String(), Destination: opts.Destination,
+		Manifest: opts.Manifest.Path(), Started: time.Now()}
 	im := &importer{a: a, opts: &opts, rep: rep, folders: map[string]*destFolder{}}
-	coord := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
+	err := im.run(ctx)
+	rep.Duration = time.Since(rep.Started)
+	return rep, err
+}
+
+func (im *importer) run(ctx context.Context) error {
+	coord := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
 	defer coord.Close()
 	var mappings []foldermap.Mapping
 	err := coord.Do(ctx, func(c *imapclient.Client) error {
 		var err error
-		if mappings, err = mapFolders(c, a, opts); err != nil {
+		if mappings, err = mapFolders(c, im.a, im.opts); err != nil {
 			return err
 		}
-		rep.Created, err = createFolders(c, mappings)
+		im.rep.Created, err = createFolders(c, mappings)
 		return err
 	})
 	if err != nil {
-		return rep, err
+		return err
 	}
+	im.setMappings(mappings)
+	if err := im.opts.Manifest.StartRun(im.runRecord(mappings)); err != nil {
+		return err
+	}
+	if err := im.inspectAll(ctx, coord, false); err != nil {
+		return err
+	}
+	if err := im.settleAll(ctx, coord); err != nil {
+		return err
+	}
+	idx, _, err := im.a.Index()
+	if err != nil {
+		return err
+	}
+	if im.reader, err = im.a.NewReader(idx); err != nil {
+		return err
+	}
+	defer im.reader.Close()
+	if err := im.appendAll(ctx); err != nil {
+		return err
+	}
+	if err := im.updateFlags(ctx, coord); err != nil {
+		return err
+	}
+	if im.opts.Delete {
+		return im.deleteGone(ctx, coord)
+	}
+	return nil
+}
+
+func (im *importer) setMappings(mappings []foldermap.Mapping) {
 	im.mappings = map[string]foldermap.Mapping{}
 	for _, m := range mappings {
 		im.mappings[m.Source.Name] = m
 	}
-	if err := im.settleAll(ctx, coord); err != nil {
-		return rep, err
+	im.order = mappings
+}
+
+func (im *importer) runRecord(mappings []foldermap.Mapping) Run {
+	r := Run{Snapshot: im.opts.Snapshot.ID, Account: im.opts.Snapshot.Account, Time: time.Now().UTC(), Delete: im.opts.Delete}
+	for _, m := range mappings {
+		rf := RunFolder{Source: m.Source.Name}
+		if selectable(m) {
+			rf.Dest = m.Dest
+		}
+		r.Folders = append(r.Folders, rf)
 	}
-	idx, _, err := a.Index()
-	if err != nil {
-		return rep, err
-	}
-	im.idx = idx
-	if im.reader, err = a.NewReader(idx); err != nil {
-		return rep, err
-	}
-	defer im.reader.Close()
-	err = im.appendAll(ctx)
-	rep.Duration = time.Since(start)
-	return rep, err
+	return r
+}
+
+// inspectAll reads every destination folder of the run (inspect), once
+// each, before anything is appended. A folder that cannot be selected is
+// left out: its messages fail with the server's words when they come.
+func (im *importer) inspectAll(ctx context.Context, s *mailconn.Session, readOnly bool) error {
+	return s.Do(ctx, func(c *imapclient.Client) error {
+		for _, m := range im.order {
+			if !selectable(m) || im.folders[m.Dest] != nil {
+				continue
+			}
+			f, err := inspect(c, m.Dest, im.opts.Manifest, readOnly)
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				if !readOnly {
+					slog.Warn("destination folder cannot be read", "folder", m.Dest, "error", err)
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			im.folders[m.Dest] = f
+		}
+		return nil
+	})
 }
 
 // importer is one import run.
@@ -228,42 +217,20 @@ type importer struct {
 	a        *archive.Archive
 	opts     *IMAPOptions
 	reader   *archive.Reader
-	idx      *archive.Index
 	mappings map[string]foldermap.Mapping // by source folder
+	order    []foldermap.Mapping
 
 	mu      sync.Mutex
 	rep     *ImportReport
 	folders map[string]*destFolder // by destination name
+	// flagJobs are the flag updates of messages already there; keys the
+	// records of the snapshot (for Delete).
+	flagJobs []flagJob
+	keys     map[string]bool
 }
 
-// destFolder is what the import knows of a destination folder.
-type destFolder struct {
-	name        string
-	uidValidity uint32
-	// uidNext is a lower bound for the UID of any APPEND not yet done:
-	// what SELECT said, raised past every UID an APPEND got since.
-	uidNext        uint32
-	permanentFlags []string
-	// present holds what the folder held before this run, by Message-ID,
-	// for DedupMessageID.
-	present map[string][]presentMsg
-}
-
-type presentMsg struct {
-	size int64
-	date time.Time
-}
-
-func (im *importer) fail(folder, item string, err error) {
-	im.opts.Progress.Failed()
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	im.rep.Failures = append(im.rep.Failures, Failure{Folder: folder, Item: item, Error: err.Error()})
-	slog.Warn("not imported", "folder", folder, "item", item, "error", err)
-}
-
-// folder returns the destination folder's state, selecting it on c the
-// first time.
+// folder returns the destination folder's state: inspected at the start,
+// or (a folder that could not be read then) now.
 func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, error) {
 	im.mu.Lock()
 	f := im.folders[name]
@@ -271,18 +238,9 @@ func (im *importer) folder(c *imapclient.Client, name string) (*destFolder, erro
 	if f != nil {
 		return f, nil
 	}
-	sel, err := c.Select(name, nil).Wait()
+	f, err := inspect(c, name, im.opts.Manifest, false)
 	if err != nil {
-		return nil, fmt.Errorf("SELECT %q: %w", name, err)
-	}
-	f = &destFolder{name: name, uidValidity: sel.UIDValidity, uidNext: uint32(sel.UIDNext)}
-	for _, pf := range sel.PermanentFlags {
-		f.permanentFlags = append(f.permanentFlags, string(pf))
-	}
-	if im.opts.DedupMessageID && sel.NumMessages > 0 {
-		if f.present, err = presentByMessageID(c); err != nil {
-			return nil, fmt.Errorf("folder %q: %w", name, err)
-		}
+		return nil, err
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
@@ -301,6 +259,28 @@ func (im *importer) landed(f *destFolder, uid uint32) {
 	}
 }
 
+// item names a message of the snapshot in a report.
+func item(j appendJob, reason string) Item {
+	return Item{Folder: j.folder.Name, Dest: j.dest, UID: j.msg.UID, UIDL: j.msg.UIDL, Message: j.msg.ID.String(), Reason: reason}
+}
+
+// fail reports a message that did not land.
+func (im *importer) fail(j appendJob, reason string) {
+	im.opts.Progress.Failed()
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	im.rep.Failed = append(im.rep.Failed, item(j, reason))
+	slog.Warn("not imported", "folder", j.folder.Name, "uid", j.msg.UID, "message", j.msg.ID.Short(), "reason", reason)
+}
+
+// damaged reports a message the archive could not give back intact.
+func (im *importer) damaged(j appendJob, err error) {
+	im.mu.Lock()
+	im.rep.ArchiveDamage = true
+	im.mu.Unlock()
+	im.fail(j, "archive damage: "+err.Error())
+}
+
 // appendBatchSize bounds how many intents one fsync covers (and how many
 // messages a kill can leave to be settled per connection).
 const appendBatchSize = 64
@@ -312,8 +292,8 @@ type appendJob struct {
 	dest   string
 }
 
-// appendAll streams the snapshot's messages to the workers, skipping what
-// the manifest holds.
+// appendAll streams the snapshot's messages to the workers, passing over
+// those the destination is found to hold (queueing their flag updates).
 func (im *importer) appendAll(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -323,16 +303,11 @@ func (im *importer) appendAll(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
-			defer s.Close()
-			var ac *appenderConn
-			if im.opts.DialAppender != nil {
-				ac = &appenderConn{dial: im.opts.DialAppender}
-				defer ac.close()
-			}
+			w := &worker{im: im, s: &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}, dial: im.opts.DialAppender}
+			defer w.close()
 			for j := range jobs {
-				// Take what else is waiting, up to appendBatch: their
-				// intents then share one fsync.
+				// Take what else is waiting, up to appendBatchSize:
+				// their intents then share one fsync.
 				batch := []appendJob{j}
 			more:
 				for len(batch) < appendBatchSize {
@@ -346,14 +321,19 @@ func (im *importer) appendAll(ctx context.Context) error {
 						break more
 					}
 				}
-				if err := im.appendBatch(ctx, s, ac, batch); err != nil {
+				if err := w.appendBatch(ctx, batch); err != nil {
 					cancel(err)
 				}
 			}
 		}()
 	}
 	if err := im.countWork(); err != nil {
+		close(jobs)
+		wg.Wait()
 		return err
+	}
+	if im.opts.Delete {
+		im.keys = map[string]bool{}
 	}
 	srcFolders := map[string]format.Folder{}
 	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
@@ -363,16 +343,18 @@ func (im *importer) appendAll(ctx context.Context) error {
 		}
 		m := *rec.Message
 		mp := im.mappings[m.Folder]
-		if mp.Excluded || mp.Dest == "" {
+		if !selectable(mp) {
 			return nil
 		}
 		key := RecordKey(im.opts.Snapshot.Account, srcFolders[m.Folder], m)
-		if e, ok := im.opts.Manifest.Lookup(key); ok && e.Done {
-			im.mu.Lock()
-			im.rep.Already++
-			im.mu.Unlock()
-			im.opts.Progress.Message(mp.Dest, m.Size, false)
-			return nil
+		if im.keys != nil {
+			im.keys[key] = true
+		}
+		if f := im.folders[mp.Dest]; f != nil {
+			if e, ok := f.alive[key]; ok {
+				im.alreadyThere(f, e, m)
+				return nil
+			}
 		}
 		select {
 		case jobs <- appendJob{key: key, folder: srcFolders[m.Folder], msg: m, dest: mp.Dest}:
@@ -389,358 +371,16 @@ func (im *importer) appendAll(ctx context.Context) error {
 	return err
 }
 
-// appendBatch lands a batch of messages exactly once: their intents are
-// written together, so that one fsync covers them, then they are sent.
-func (im *importer) appendBatch(ctx context.Context, s *mailconn.Session, ac *appenderConn, batch []appendJob) error {
-	var ready []prepared
-	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
-		var err error
-		ready, err = im.prepareAll(c, batch)
-		return err
-	})
-	if stop != nil {
-		return stop
+// alreadyThere counts a message the destination holds and queues the
+// update of its flags where the snapshot's differ from those it was
+// given.
+func (im *importer) alreadyThere(f *destFolder, e ManifestEntry, m format.Message) {
+	im.rep.AlreadyThere++
+	im.opts.Progress.Message(f.name, m.Size, false)
+	want, _ := im.opts.Transforms.Flags.Apply(m.Flags, f.permanentFlags)
+	if add, remove := flagDiff(e.Flags, want); len(add)+len(remove) > 0 {
+		im.flagJobs = append(im.flagJobs, flagJob{key: e.Key, folder: f.name, uid: e.UID, add: add, remove: remove, now: want})
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		for _, j := range batch {
-			im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), err)
-		}
-		return nil
-	}
-	if ac != nil && !ac.unsupported {
-		if handled, err := im.appendStreamed(ctx, s, ac, ready); handled || err != nil {
-			return err
-		}
-	}
-	return im.appendPipelined(ctx, s, ready)
-}
-
-// prepareAll prepares jobs on c and writes the intents of those to send,
-// one fsync for them all. Manifest failures come back as archiveError.
-func (im *importer) prepareAll(c *imapclient.Client, jobs []appendJob) ([]prepared, error) {
-	var ready []prepared
-	for _, j := range jobs {
-		p, ok, err := im.prepare(c, j)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			ready = append(ready, p)
-		}
-	}
-	entries := make([]ManifestEntry, len(ready))
-	for i, p := range ready {
-		entries[i] = p.entry
-	}
-	if err := im.opts.Manifest.Intents(entries); err != nil {
-		return nil, &archiveError{err}
-	}
-	return ready, nil
-}
-
-// onSession runs fn on s as s.Do does, except that an archiveError from fn
-// ends it at once and comes back unwrapped as stop: anything else counts
-// as the connection's failure, which s redials.
-func onSession(ctx context.Context, s *mailconn.Session, fn func(*imapclient.Client) error) (stop, err error) {
-	err = s.Do(ctx, func(c *imapclient.Client) error {
-		err := fn(c)
-		var ae *archiveError
-		if errors.As(err, &ae) {
-			stop = ae.err
-			return nil
-		}
-		return err
-	})
-	return stop, err
-}
-
-// landedAs records that p landed as uid (0 when the server does not say)
-// and queues the flags that must follow the APPEND onto later. Its only
-// error is the manifest's.
-func (im *importer) landedAs(p prepared, uid, uidValidity uint32, later *[]storeLater) error {
-	if err := im.opts.Manifest.Done(p.job.key, uid, uidValidity); err != nil {
-		return err
-	}
-	if uid != 0 {
-		im.landed(p.f, uid)
-		if len(p.storeAfter) > 0 {
-			*later = append(*later, storeLater{folder: p.f.name, uid: uid, flags: p.storeAfter})
-		}
-	}
-	im.mu.Lock()
-	im.rep.Appended++
-	im.rep.Bytes += p.entry.Size
-	im.mu.Unlock()
-	im.opts.Progress.Message(p.f.name, p.entry.Size, true)
-	return nil
-}
-
-// refusedBy records that the server refused p, which therefore did not
-// land, and reports it. Its only error is the manifest's.
-func (im *importer) refusedBy(p prepared, refused map[string]bool, err error) error {
-	j := p.job
-	refused[j.key] = true
-	im.fail(j.folder.Name, fmt.Sprintf("uid %d", j.msg.UID), fmt.Errorf("APPEND to %q: %w", p.f.name, err))
-	return im.opts.Manifest.Abandon(j.key)
-}
-
-// failPending reports as not imported each message of todo that has no
-// outcome yet and that the server did not refuse (refusals are reported
-// as they come).
-func (im *importer) failPending(todo []prepared, refused map[string]bool, err error) {
-	for _, p := range todo {
-		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done && !refused[p.job.key] {
-			im.fail(p.job.folder.Name, fmt.Sprintf("uid %d", p.job.msg.UID), err)
-		}
-	}
-}
-
-// appendPipelined sends the APPENDs of messages whose intents are on disk
-// one after another without waiting (as mbsync's PipelineDepth does), then
-// collects the answers in order. After a dropped connection the messages
-// without an outcome are prepared again (settled, new intents) and sent
-// again. Only manifest and archive failures and cancellation are returned.
-func (im *importer) appendPipelined(ctx context.Context, s *mailconn.Session, todo []prepared) error {
-	fresh := true
-	refused := map[string]bool{}
-	stop, err := onSession(ctx, s, func(c *imapclient.Client) error {
-		if !fresh {
-			again, err := im.reprepareOn(c, todo, refused)
-			if err != nil {
-				return err
-			}
-			todo = again
-		}
-		fresh = false
-		type sent struct {
-			p   prepared
-			cmd *imapclient.AppendCommand
-		}
-		var inflight []sent
-		var sendErr, stop error
-		for _, p := range todo {
-			if sendErr = im.opts.Throttle.WaitMessage(ctx); sendErr != nil {
-				break
-			}
-			res, err := im.body(p)
-			if err != nil {
-				stop = err
-				break
-			}
-			// Append into the selected folder, as mailconn.Appender.Select
-			// explains; a refused SELECT leaves the APPEND to answer.
-			if mb := c.Mailbox(); mb == nil || mb.Name != p.f.name {
-				c.Select(p.f.name, nil).Wait()
-			}
-			cmd := c.Append(p.f.name, res.Size, &imap.AppendOptions{Flags: imapFlags(res.Flags), Time: p.job.msg.InternalDate})
-			_, werr := io.Copy(cmd, im.opts.Throttle.Reader(ctx, res.Body))
-			res.Body.Close()
-			cerr := cmd.Close()
-			inflight = append(inflight, sent{p: p, cmd: cmd})
-			// A server may refuse a synchronizing literal instead of
-			// asking for it (Dovecot does for one over its size limit):
-			// that refusal is this message's answer, read below, and the
-			// connection goes on.
-			if err := errors.Join(werr, cerr); err != nil && mailconn.IsConnectionError(err) {
-				sendErr = err
-				break
-			}
-		}
-		var connErr error
-		var later []storeLater
-		for _, x := range inflight {
-			data, err := x.cmd.Wait()
-			if err != nil && mailconn.IsConnectionError(err) {
-				connErr = err
-				continue
-			}
-			if err != nil {
-				err = im.refusedBy(x.p, refused, err)
-			} else {
-				err = im.landedAs(x.p, uint32(data.UID), data.UIDValidity, &later)
-			}
-			if err != nil && stop == nil {
-				stop = err
-			}
-		}
-		if stop != nil {
-			return &archiveError{stop}
-		}
-		if connErr != nil {
-			return connErr
-		}
-		if err := storeFlagsAfter(c, later); err != nil {
-			return err
-		}
-		return sendErr
-	})
-	if stop != nil {
-		return stop
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		im.failPending(todo, refused, err)
-	}
-	return nil
-}
-
-// prepared is a message whose intent is ready to be written.
-type prepared struct {
-	job        appendJob
-	f          *destFolder
-	entry      ManifestEntry
-	storeAfter format.Flags
-}
-
-// archiveError is a failure of the archive or the manifest: it stops the
-// import, where the destination's refusals only skip messages.
-type archiveError struct{ err error }
-
-func (e *archiveError) Error() string { return e.err.Error() }
-func (e *archiveError) Unwrap() error { return e.err }
-
-// prepare settles what an earlier attempt left of the message, applies
-// --dedup, and returns its intent; ok is false when nothing is to be sent.
-func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, error) {
-	f, err := im.folder(c, j.dest)
-	if err != nil {
-		return prepared{}, false, err
-	}
-	// A previous attempt, cut with the connection, may have landed.
-	if e, ok := im.opts.Manifest.Lookup(j.key); ok {
-		if e.Done {
-			return prepared{}, false, nil
-		}
-		landed, err := im.settleFolder(c, f, []ManifestEntry{e})
-		if err != nil {
-			return prepared{}, false, err
-		}
-		if len(landed) == 1 {
-			im.mu.Lock()
-			im.rep.Settled++
-			im.mu.Unlock()
-			im.opts.Progress.Message(f.name, e.Size, true)
-			return prepared{}, false, nil
-		}
-	}
-	if f.present != nil {
-		dup, err := im.duplicate(f, j.msg)
-		if err != nil {
-			return prepared{}, false, &archiveError{err}
-		}
-		if dup {
-			im.mu.Lock()
-			im.rep.Duplicates++
-			im.mu.Unlock()
-			im.opts.Progress.Message(f.name, j.msg.Size, false)
-			return prepared{}, false, nil
-		}
-	}
-	res, err := im.opts.Transforms.Apply(j.msg, f.permanentFlags, im.opener(j.msg.ID))
-	if err != nil {
-		return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, err)}
-	}
-	if res.Skip != "" {
-		im.mu.Lock()
-		im.rep.Skipped = append(im.rep.Skipped, Failure{Folder: j.folder.Name, Item: fmt.Sprintf("uid %d", j.msg.UID), Error: res.Skip})
-		im.mu.Unlock()
-		im.opts.Progress.Message(f.name, j.msg.Size, false)
-		return prepared{}, false, nil
-	}
-	// The intent names the bytes that will be sent, which the settling
-	// of a killed run looks for: the stored ones unless a transform may
-	// have changed them.
-	sent, size := j.msg.ID, res.Size
-	if im.opts.Transforms.MayChangeBytes() {
-		h := sha256.New()
-		n, err := io.Copy(h, res.Body)
-		res.Body.Close()
-		if err != nil {
-			return prepared{}, false, &archiveError{fmt.Errorf("message %s: %w", j.msg.ID, err)}
-		}
-		copy(sent[:], h.Sum(nil))
-		size = n
-	} else {
-		res.Body.Close()
-	}
-	im.noteChanges(res.Changes)
-	im.mu.Lock()
-	uidNext := f.uidNext
-	im.mu.Unlock()
-	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: ManifestEntry{Key: j.key, Blob: j.msg.ID, Sent: sent, Size: size,
-		Folder: f.name, UIDValidity: f.uidValidity, UIDNext: uidNext}}, true, nil
-}
-
-// body returns what to APPEND for a prepared message: the transforms run
-// again (they are pure), and must give the size its intent noted.
-func (im *importer) body(p prepared) (*transform.Result, error) {
-	res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
-	if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
-		if res.Body != nil {
-			res.Body.Close()
-		}
-		err = fmt.Errorf("transforms gave %d bytes, %d when prepared (%s)", res.Size, p.entry.Size, res.Skip)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("message %s: %w", p.job.msg.ID, err)
-	}
-	return res, nil
-}
-
-// opener reads a stored message for the transforms.
-func (im *importer) opener(id format.ID) transform.Opener {
-	return func() (io.ReadCloser, error) {
-		rc, _, err := im.reader.Open(id)
-		return rc, err
-	}
-}
-
-func (im *importer) noteChanges(changes []string) {
-	if len(changes) == 0 {
-		return
-	}
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	if im.rep.Transformed == nil {
-		im.rep.Transformed = map[string]int{}
-	}
-	for _, c := range changes {
-		im.rep.Transformed[c]++
-	}
-}
-
-// storeLater is a flag to set with STORE after its APPEND (Exchange's
-// \Flagged, which it forgets when APPEND sets it).
-type storeLater struct {
-	folder string
-	uid    uint32
-	flags  format.Flags
-}
-
-func storeFlagsAfter(c *imapclient.Client, later []storeLater) error {
-	for _, l := range later {
-		if _, err := c.Select(l.folder, nil).Wait(); err != nil {
-			return fmt.Errorf("SELECT %q: %w", l.folder, err)
-		}
-		store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: imapFlags(l.flags)}
-		if err := c.Store(imap.UIDSetNum(imap.UID(l.uid)), store, nil).Close(); err != nil {
-			return fmt.Errorf("STORE %q uid %d: %w", l.folder, l.uid, err)
-		}
-	}
-	return nil
-}
-
-func imapFlags(fl format.Flags) []imap.Flag {
-	out := make([]imap.Flag, len(fl))
-	for i, f := range fl {
-		out[i] = imap.Flag(f)
-	}
-	return out
 }
 
 // countWork announces each destination folder's messages to Progress.
@@ -754,7 +394,7 @@ func (im *importer) countWork() error {
 			return nil
 		}
 		mp := im.mappings[m.Folder]
-		if mp.Excluded || mp.Dest == "" {
+		if !selectable(mp) {
 			return nil
 		}
 		w := byDest[mp.Dest]
@@ -773,3 +413,52 @@ func (im *importer) countWork() error {
 	}
 	return err
 }
+
+// noteChanges counts a message under each kind of change made to it.
+func (im *importer) noteChanges(changes []transform.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.rep.Transformed == nil {
+		im.rep.Transformed = map[string]int{}
+	}
+	for _, k := range transform.Kinds(changes) {
+		im.rep.Transformed[string(k)]++
+	}
+}
+
+func imapFlags(fl format.Flags) []imap.Flag {
+	out := make([]imap.Flag, len(fl))
+	for i, f := range fl {
+		out[i] = imap.Flag(f)
+	}
+	return out
+}
+
+// errStop is a failure of the archive or the manifest: it stops the
+// import, where the destination's refusals and damaged messages only
+// fail their messages.
+type errStop struct{ err error }
+
+func (e *errStop) Error() string { return e.err.Error() }
+func (e *errStop) Unwrap() error { return e.err }
+
+// onSession runs fn on s as s.Do does, except that an errStop from fn
+// ends it at once and comes back unwrapped as stop: anything else counts
+// as the connection's failure, which s redials.
+func onSession(ctx context.Context, s *mailconn.Session, fn func(*imapclient.Client) error) (stop, err error) {
+	err = s.Do(ctx, func(c *imapclient.Client) error {
+		err := fn(c)
+		var es *errStop
+		if errors.As(err, &es) {
+			stop = es.err
+			return nil
+		}
+		return err
+	})
+	return stop, err
+}
+
+var _ = fmt.Sprint

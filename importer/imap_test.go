@@ -65,6 +65,15 @@ func appenderFor(t *testing.T, d *testserver.Dovecot, addr, user, pw string) fun
 	return dialer(t, d, addr, user, pw).DialAppender
 }
 
+// capabilityFor is a Dovecot capability list with or without LITERAL+,
+// to test the synchronizing literals of servers without it.
+func capabilityFor(literalPlus bool) string {
+	if literalPlus {
+		return ""
+	}
+	return "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT THREAD=REFERENCES MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE ESEARCH SEARCHRES WITHIN LIST-STATUS BINARY MOVE SPECIAL-USE"
+}
+
 func dialer(t *testing.T, d *testserver.Dovecot, addr, user, pw string) *mailconn.Dialer {
 	env := "MAILFERRY_TEST_PW_" + strings.ToUpper(user) + fmt.Sprint(len(addr))
 	t.Setenv(env, pw)
@@ -142,7 +151,7 @@ func TestImportBetweenLayouts(t *testing.T) {
 	// The dry run maps the folders, counts everything as new, and creates
 	// nothing.
 	before := plan()
-	if p := before["Archive/2024"]; p.Mapping.Dest != "INBOX.Archive.2024" || p.New != 60 || p.Already != 0 || p.Mapping.Exists {
+	if p := before["Archive/2024"]; p.Dest != "INBOX.Archive.2024" || p.New != 60 || p.AlreadyThere != 0 || p.Mapping.Exists {
 		t.Errorf("plan for Archive/2024: %+v", p)
 	}
 	if list, _ := dst.Login(t, "bob").List("", "*", nil).Collect(); len(list) != 1 {
@@ -177,10 +186,10 @@ func TestImportBetweenLayouts(t *testing.T) {
 		t.Errorf("destination differs:\nwant %s\ngot  %s", strings.Join(want[:min(5, len(want))], "\n     "), strings.Join(got[:min(5, len(got))], "\n     "))
 	}
 	second := run()
-	if second.Appended != 0 || second.Already != 301 {
-		t.Errorf("second import: appended %d, already %d", second.Appended, second.Already)
+	if second.Appended != 0 || second.AlreadyThere != 301 {
+		t.Errorf("second import: appended %d, already there %d", second.Appended, second.AlreadyThere)
 	}
-	if p := plan()["Archive/2024"]; p.New != 0 || p.Already != 60 || !p.Mapping.Exists {
+	if p := plan()["Archive/2024"]; p.New != 0 || p.AlreadyThere != 60 || !p.Mapping.Exists {
 		t.Errorf("plan after the import: %+v", p)
 	}
 	// Subscriptions are replayed as the source had them: not Q&A, and not
@@ -205,7 +214,7 @@ func TestImportBetweenLayouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		rep, err := VerifyIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+		rep, err := VerifyIMAP(context.Background(), a, VerifyOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Manifest: m})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +234,7 @@ func TestImportBetweenLayouts(t *testing.T) {
 	var missing, differ int
 	for _, f := range rep.Folders {
 		missing += len(f.Missing)
-		differ += len(f.Differ)
+		differ += len(f.Changed)
 	}
 	if rep.OK() || missing != 1 || differ != 1 {
 		t.Errorf("verify after tampering: %d missing, %d differing: %+v", missing, differ, rep)
@@ -242,7 +251,7 @@ func TestImportSurvivesCutConnections(t *testing.T) {
 
 func cutImport(t *testing.T, literalPlus bool) {
 	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
-	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, Capability: capabilityFor(literalPlus)})
 	seed(t, src, "alice", 200)
 	dir := t.TempDir()
 	snap := exportAccount(t, src, "alice", "a-pw", dir)
@@ -255,10 +264,8 @@ func cutImport(t *testing.T, literalPlus bool) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	opts := IMAPOptions{Dial: dialFor(t, dst, proxy.Addr, "bob", "b-pw"), Snapshot: snap, Manifest: m, Connections: 2}
-	if literalPlus {
-		opts.DialAppender = appenderFor(t, dst, proxy.Addr, "bob", "b-pw")
-	}
+	opts := IMAPOptions{Dial: dialFor(t, dst, proxy.Addr, "bob", "b-pw"), DialAppender: appenderFor(t, dst, proxy.Addr, "bob", "b-pw"),
+		Snapshot: snap, Manifest: m, Connections: 2}
 	rep, err := ImportIMAP(context.Background(), a, opts)
 	if err != nil || !rep.Complete() {
 		t.Fatalf("import: %v %+v", err, rep)
@@ -298,12 +305,13 @@ func TestImportDedupMessageID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m, DedupMessageID: true})
+	rep, err := ImportIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"),
+		DialAppender: appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m, DedupMessageID: true})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("import: %v %+v", err, rep)
 	}
-	if rep.Duplicates != 5 || rep.Appended != 6 {
-		t.Errorf("duplicates %d, appended %d; want 5 and 6 (5 new, and the one without Message-ID)", rep.Duplicates, rep.Appended)
+	if rep.DuplicatesSkipped != 5 || rep.Appended != 6 {
+		t.Errorf("duplicates %d, appended %d; want 5 and 6 (5 new, and the one without Message-ID)", rep.DuplicatesSkipped, rep.Appended)
 	}
 	got := mailbox(t, dst, "bob", func(s string) string { return s })
 	if len(got) != 12 {
@@ -339,23 +347,21 @@ func TestImportRefusedMessage(t *testing.T) {
 	}
 	for _, literalPlus := range []bool{false, true} {
 		t.Run(fmt.Sprintf("LITERAL+ %v", literalPlus), func(t *testing.T) {
-			dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, MaxMailSize: "100k"})
+			dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, MaxMailSize: "100k", Capability: capabilityFor(literalPlus)})
 			m, err := OpenManifest(filepath.Join(t.TempDir(), "m.jsonl"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			opts := IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m}
-			if literalPlus {
-				opts.DialAppender = appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw")
-			}
+			opts := IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), DialAppender: appenderFor(t, dst, dst.IMAPAddr, "bob", "b-pw"),
+				Snapshot: snap, Manifest: m}
 			for run := range 2 {
 				rep, err := ImportIMAP(context.Background(), a, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if rep.Complete() || len(rep.Failures) != 1 || !strings.Contains(rep.Failures[0].Item, "uid 18") {
-					t.Errorf("run %d: failures %+v, want one, for uid 18 (the large message)", run, rep.Failures)
+				if rep.Complete() || len(rep.Failed) != 1 || rep.Failed[0].UID != 18 || !strings.Contains(rep.Failed[0].Reason, "refused") {
+					t.Errorf("run %d: failures %+v, want one, for uid 18 (the large message)", run, rep.Failed)
 				}
 				if wantAppended := []int{29, 0}[run]; rep.Appended != wantAppended {
 					t.Errorf("run %d: appended %d, want %d", run, rep.Appended, wantAppended)

@@ -7,12 +7,14 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // settleAll resolves the intents a killed run left without an outcome,
-// before anything else is appended: folder by folder, each candidate
-// message fetched once however many intents wait on that folder.
+// before the destination is inspected and anything appended: folder by
+// folder, each candidate message fetched once however many intents wait
+// on that folder.
 func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) error {
 	pending := im.opts.Manifest.Pending()
 	if len(pending) == 0 {
@@ -28,10 +30,17 @@ func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) erro
 	}
 	return coord.Do(ctx, func(c *imapclient.Client) error {
 		for _, name := range order {
-			f, err := im.folder(c, name)
+			sel, err := c.Select(name, nil).Wait()
 			if err != nil {
-				return err
+				// The folder is gone: nothing of it landed.
+				for _, e := range byFolder[name] {
+					if err := im.opts.Manifest.Abandon(e.Key, e.Folder); err != nil {
+						return err
+					}
+				}
+				continue
 			}
+			f := &destFolder{name: name, uidValidity: sel.UIDValidity, uidNext: uint32(sel.UIDNext)}
 			landed, err := im.settleFolder(c, f, byFolder[name])
 			if err != nil {
 				return err
@@ -47,7 +56,7 @@ func (im *importer) settleAll(ctx context.Context, coord *mailconn.Session) erro
 // settleBatch settles, on c, the intents that an interrupted attempt to
 // send todo left without an outcome (those the server refused have one):
 // one pass per folder, as at start-up. Each message that turns out to have
-// landed is counted as settled.
+// landed is counted.
 func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused map[string]bool) error {
 	byFolder := map[*destFolder][]ManifestEntry{}
 	var order []*destFolder
@@ -55,7 +64,7 @@ func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused m
 		if refused[p.job.key] {
 			continue
 		}
-		if e, ok := im.opts.Manifest.Lookup(p.job.key); ok && !e.Done {
+		if e, ok := im.opts.Manifest.Lookup(p.job.key, p.f.name); ok && !e.Done && e.Skip == "" {
 			if byFolder[p.f] == nil {
 				order = append(order, p.f)
 			}
@@ -68,10 +77,7 @@ func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused m
 			return err
 		}
 		for _, e := range landed {
-			im.mu.Lock()
-			im.rep.Settled++
-			im.mu.Unlock()
-			im.opts.Progress.Message(f.name, e.Size, true)
+			im.counted(f, e.Key, e.Size)
 		}
 	}
 	return nil
@@ -87,7 +93,7 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 	low := uint32(0)
 	for _, e := range entries {
 		if e.UIDValidity != f.uidValidity {
-			if err := im.opts.Manifest.Abandon(e.Key); err != nil {
+			if err := im.opts.Manifest.Abandon(e.Key, e.Folder); err != nil {
 				return nil, err
 			}
 			continue
@@ -109,21 +115,22 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 	if err != nil {
 		return nil, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
 	}
-	claimed := im.claimedUIDs(f)
+	claimed := map[uint32]bool{}
+	for _, e := range im.opts.Manifest.In(f.name) {
+		if e.UIDValidity == f.uidValidity && e.UID != 0 {
+			claimed[e.UID] = true
+		}
+	}
 	hashes := map[format.ID][]uint32{} // candidates by SHA-256, in UID order
-	section := &imap.FetchItemBodySection{Peek: true}
 	for _, m := range cands {
 		if m.UID < start || !sizes[m.RFC822Size] || claimed[uint32(m.UID)] {
 			continue
 		}
-		body, err := c.Fetch(imap.UIDSetNum(m.UID), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+		sum, err := fetchSum(c, f.name, uint32(m.UID))
 		if err != nil {
-			return nil, fmt.Errorf("settle %q: FETCH: %w", f.name, err)
+			return nil, err
 		}
-		if len(body) == 1 {
-			sum := format.Sum(body[0].FindBodySection(section))
-			hashes[sum] = append(hashes[sum], uint32(m.UID))
-		}
+		hashes[sum] = append(hashes[sum], uint32(m.UID))
 	}
 	var landed []ManifestEntry
 	for _, e := range live {
@@ -136,13 +143,13 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 			}
 		}
 		if uid == 0 {
-			if err := im.opts.Manifest.Abandon(e.Key); err != nil {
+			if err := im.opts.Manifest.Abandon(e.Key, e.Folder); err != nil {
 				return landed, err
 			}
 			continue
 		}
 		im.landed(f, uid)
-		if err := im.opts.Manifest.Done(e.Key, uid, f.uidValidity); err != nil {
+		if err := im.opts.Manifest.Done(e.Key, e.Folder, uid, f.uidValidity); err != nil {
 			return landed, err
 		}
 		landed = append(landed, e)
@@ -150,13 +157,4 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 	return landed, nil
 }
 
-// claimedUIDs returns the UIDs of the folder that manifest entries hold.
-func (im *importer) claimedUIDs(f *destFolder) map[uint32]bool {
-	out := map[uint32]bool{}
-	for _, e := range im.opts.Manifest.entriesIn(f.name, f.uidValidity) {
-		if e.Done && e.UID != 0 {
-			out[e.UID] = true
-		}
-	}
-	return out
-}
+var _ = transform.Set{}

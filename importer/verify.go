@@ -1,72 +1,109 @@
 package importer
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
-	"net/textproto"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
-	"github.com/mailferry/mailferry/importer/foldermap"
-	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
+// ErrNoRun means the manifest records no import of the snapshot asked
+// for, so there is nothing to verify against.
+var ErrNoRun = errors.New("the manifest records no import of this account into this destination")
+
+// VerifyOptions configure a verify: the destination and its manifest,
+// which says what each record became (folder, UID, bytes and flags sent,
+// or skipped and why), so no import option needs repeating.
+type VerifyOptions struct {
+	Dial        func(ctx context.Context) (*imapclient.Client, error)
+	Destination string
+	Manifest    *Manifest
+	// Account selects the account's latest import ("" for the latest of
+	// any); Snapshot, when not zero, an earlier snapshot of it.
+	Account  string
+	Snapshot format.ID
+	// Quick compares UID, size, flags and date only; the default fetches
+	// every message and compares the SHA-256 of its bytes with what was
+	// sent.
+	Quick   bool
+	Retries int
+}
+
+// VerifyReport compares a destination with an imported snapshot.
+type VerifyReport struct {
+	Account     string        `json:"account"`
+	Snapshot    string        `json:"snapshot"`
+	Destination string        `json:"destination"`
+	Quick       bool          `json:"quick"`
+	Folders     []FolderCheck `json:"folders"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
 // FolderCheck is what verify found in one destination folder.
 type FolderCheck struct {
-	Folder   string   `json:"folder"`
-	Expected int      `json:"expected"`
-	Found    int      `json:"found"`
-	Missing  []string `json:"missing,omitempty"`
-	Extra    []string `json:"extra,omitempty"`
-	Differ   []string `json:"differ,omitempty"` // present, with other flags or date
+	Folder string `json:"folder"`
+	// Expected counts the records that should be in the folder, Verified
+	// those found as they should be.
+	Expected int `json:"expected"`
+	Verified int `json:"verified"`
+	Found    int `json:"found"`
+	// Missing are records not in the folder; Changed those there with
+	// other bytes (the reason says what changed where it can tell),
+	// flags or date; Skipped those the import left out on purpose;
+	// Extra messages of the folder no record accounts for.
+	Missing []Item   `json:"missing,omitempty"`
+	Changed []Item   `json:"changed,omitempty"`
+	Skipped []Item   `json:"skipped,omitempty"`
+	Extra   []string `json:"extra,omitempty"`
 }
 
-// VerifyReport compares a destination with a snapshot, folder by folder.
-type VerifyReport struct {
-	Folders []FolderCheck `json:"folders"`
-}
-
-// OK reports whether the destination holds exactly the snapshot.
+// OK reports whether the destination holds exactly what was imported.
 func (r *VerifyReport) OK() bool {
 	for _, f := range r.Folders {
-		if len(f.Missing)+len(f.Extra)+len(f.Differ) > 0 {
+		if len(f.Missing)+len(f.Changed)+len(f.Extra) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// expected is a snapshot record as the destination should hold it.
-type expected struct {
-	key   string
-	msg   format.Message
-	uid   uint32 // from the manifest; 0 if unknown
-	msgID string
+// want is a record as the destination should hold it.
+type want struct {
+	item  Item
+	entry ManifestEntry
+	date  time.Time
+	seen  bool
 }
 
-type found struct {
-	uid   uint32
-	size  int64
-	flags []string
-	date  string
-	msgID string
-	used  bool
-}
-
-// VerifyIMAP checks that every record of the snapshot is on the destination
-// in its mapped folder, with its flags and internal date: found by the UID
-// the manifest recorded, else by Message-ID and size. It changes nothing.
-func VerifyIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*VerifyReport, error) {
-	opts.defaults()
-	s := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
-	defer s.Close()
+// VerifyIMAP checks the destination against the manifest's latest import
+// of the account: every record of that snapshot imported is in its
+// folder at its UID, with the bytes sent (unless Quick), its flags and
+// internal date. It changes nothing (folders are EXAMINEd). An error means
+// the check could not be made.
+func VerifyIMAP(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*VerifyReport, error) {
+	start := time.Now()
+	if opts.Retries <= 0 {
+		opts.Retries = 6
+	}
+	run, ok := opts.Manifest.LastRun(opts.Account)
+	if !ok || (!opts.Snapshot.IsZero() && run.Snapshot != opts.Snapshot) {
+		return nil, fmt.Errorf("%w (manifest %s)", ErrNoRun, opts.Manifest.Path())
+	}
+	byDest, order, skipped, err := expectedByFolder(a, run, opts.Manifest)
+	if err != nil {
+		return nil, err
+	}
 	idx, _, err := a.Index()
 	if err != nil {
 		return nil, err
@@ -76,162 +113,269 @@ func VerifyIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Ver
 		return nil, err
 	}
 	defer rd.Close()
-	var rep *VerifyReport
-	err = s.Do(ctx, func(c *imapclient.Client) error {
-		mappings, err := mapFolders(c, a, opts)
-		if err != nil {
+	rep := &VerifyReport{Account: run.Account, Snapshot: run.Snapshot.String(), Destination: opts.Destination, Quick: opts.Quick}
+	s := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
+	defer s.Close()
+	for _, dest := range order {
+		var fc FolderCheck
+		err := s.Do(ctx, func(c *imapclient.Client) error {
+			var err error
+			fc, err = checkFolder(c, rd, dest, byDest[dest], opts.Quick)
 			return err
-		}
-		byDest, order, err := expectedByFolder(a, rd, opts, mappings)
+		})
 		if err != nil {
-			return err
+			return rep, err
 		}
-		rep = &VerifyReport{}
-		for _, dest := range order {
-			fc, err := checkFolder(c, dest, byDest[dest], &opts.Transforms.Flags)
-			if err != nil {
-				return err
-			}
-			rep.Folders = append(rep.Folders, fc)
-		}
-		return nil
-	})
-	return rep, err
+		fc.Skipped = skipped[dest]
+		rep.Folders = append(rep.Folders, fc)
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
 }
 
-func expectedByFolder(a *archive.Archive, rd *archive.Reader, opts IMAPOptions, mappings []foldermap.Mapping) (map[string][]expected, []string, error) {
+// expectedByFolder reads the run's snapshot: what each destination folder
+// should hold, by UID (records never imported get UID 0), and what was
+// skipped on purpose.
+func expectedByFolder(a *archive.Archive, run Run, m *Manifest) (map[string][]*want, []string, map[string][]Item, error) {
 	dest := map[string]string{}
 	var order []string
-	for _, m := range mappings {
-		if m.Excluded || m.Dest == "" || m.Source.HasAttribute(`\Noselect`) || m.Source.HasAttribute(`\NonExistent`) {
+	for _, f := range run.Folders {
+		if f.Dest == "" {
 			continue
 		}
-		dest[m.Source.Name] = m.Dest
-		if !slices.Contains(order, m.Dest) {
-			order = append(order, m.Dest)
+		dest[f.Source] = f.Dest
+		if !slices.Contains(order, f.Dest) {
+			order = append(order, f.Dest)
 		}
 	}
-	out := map[string][]expected{}
+	out := map[string][]*want{}
+	skipped := map[string][]Item{}
 	folders := map[string]format.Folder{}
-	err := a.ReadSnapshot(opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
+	err := a.ReadSnapshot(run.Snapshot, func(rec format.SnapshotRecord) error {
 		if f := rec.Folder; f != nil {
 			folders[f.Name] = *f
 			return nil
 		}
-		m := *rec.Message
-		d, ok := dest[m.Folder]
+		msg := *rec.Message
+		d, ok := dest[msg.Folder]
 		if !ok {
 			return nil
 		}
-		e := expected{key: RecordKey(opts.Snapshot.Account, folders[m.Folder], m), msg: m}
-		if opts.Manifest != nil {
-			if me, ok := opts.Manifest.Lookup(e.key); ok && me.Done {
-				e.uid = me.UID
-			}
+		key := RecordKey(run.Account, folders[msg.Folder], msg)
+		it := Item{Folder: msg.Folder, Dest: d, UID: msg.UID, UIDL: msg.UIDL, Message: msg.ID.String()}
+		e, ok := m.Lookup(key, d)
+		switch {
+		case ok && e.Skip != "":
+			it.Reason = e.Skip
+			skipped[d] = append(skipped[d], it)
+		case ok && e.Done:
+			out[d] = append(out[d], &want{item: it, entry: e, date: msg.InternalDate})
+		default:
+			it.Reason = "never imported (no record of it in the manifest)"
+			out[d] = append(out[d], &want{item: it})
 		}
-		if e.uid == 0 {
-			id, err := messageID(rd, m.ID)
-			if err != nil {
-				return err
-			}
-			e.msgID = id
-		}
-		out[d] = append(out[d], e)
 		return nil
 	})
-	return out, order, err
+	return out, order, skipped, err
 }
 
-// messageID reads a stored message's Message-ID header.
-func messageID(rd *archive.Reader, id format.ID) (string, error) {
-	rc, _, err := rd.Open(id)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	h, err := textproto.NewReader(bufio.NewReader(io.LimitReader(rc, 1<<20))).ReadMIMEHeader()
-	if err != nil && len(h) == 0 {
-		return "", nil
-	}
-	return strings.TrimSpace(h.Get("Message-Id")), nil
-}
-
-func checkFolder(c *imapclient.Client, dest string, want []expected, ft *transform.FlagRules) (FolderCheck, error) {
-	fc := FolderCheck{Folder: dest, Expected: len(want)}
-	// SELECT, not EXAMINE: only a read-write selection reports the
-	// PERMANENTFLAGS that decided which keywords the import could keep.
-	sel, err := c.Select(dest, nil).Wait()
-	if err != nil {
-		for _, e := range want {
-			fc.Missing = append(fc.Missing, describe(e))
+// checkFolder compares one destination folder with what it should hold.
+func checkFolder(c *imapclient.Client, rd *archive.Reader, dest string, wants []*want, quick bool) (FolderCheck, error) {
+	fc := FolderCheck{Folder: dest, Expected: len(wants)}
+	sel, err := c.Select(dest, &imap.SelectOptions{ReadOnly: true}).Wait()
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		for _, w := range wants {
+			w.item.Reason = fmt.Sprintf("folder %q cannot be selected: %v", dest, err)
+			fc.Missing = append(fc.Missing, w.item)
 		}
 		return fc, nil
 	}
-	var permanent []string
-	for _, pf := range sel.PermanentFlags {
-		permanent = append(permanent, string(pf))
+	if err != nil {
+		return fc, err
 	}
-	byUID := map[uint32]*found{}
-	var all []*found
+	byUID := map[uint32]*want{}
+	for _, w := range wants {
+		switch {
+		case w.entry.UID == 0 && w.item.Reason != "":
+		case w.entry.UID == 0:
+			w.item.Reason = "the server gave no UID when it was appended (no UIDPLUS): cannot be found"
+		case w.entry.UIDValidity != sel.UIDValidity:
+			w.item.Reason = fmt.Sprintf("folder recreated since the import (UIDVALIDITY %d, now %d)", w.entry.UIDValidity, sel.UIDValidity)
+		default:
+			byUID[w.entry.UID] = w
+		}
+	}
 	if sel.NumMessages > 0 {
-		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
-		msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true,
-			BodySection: []*imap.FetchItemBodySection{section}}).Collect()
-		if err != nil {
-			return fc, fmt.Errorf("verify %q: FETCH: %w", dest, err)
-		}
-		for _, m := range msgs {
-			f := &found{uid: uint32(m.UID), size: m.RFC822Size, date: m.InternalDate.UTC().Format("2006-01-02T15:04:05Z")}
-			for _, fl := range m.Flags {
-				f.flags = append(f.flags, string(fl))
-			}
-			if hdr := m.FindBodySection(section); hdr != nil {
-				h, _ := textproto.NewReader(bufio.NewReader(strings.NewReader(string(hdr)))).ReadMIMEHeader()
-				f.msgID = strings.TrimSpace(h.Get("Message-Id"))
-			}
-			byUID[f.uid] = f
-			all = append(all, f)
+		if err := fetchAndCompare(c, rd, &fc, byUID, quick); err != nil {
+			return fc, err
 		}
 	}
-	fc.Found = len(all)
-	for _, e := range want {
-		f := byUID[e.uid]
-		if f != nil && f.used {
-			f = nil
-		}
-		if f == nil && e.msgID != "" {
-			for _, cand := range all {
-				if !cand.used && cand.msgID == e.msgID && cand.size == e.msg.Size {
-					f = cand
-					break
-				}
+	for _, w := range wants {
+		if !w.seen {
+			if w.item.Reason == "" {
+				w.item.Reason = fmt.Sprintf("UID %d is not in the folder", w.entry.UID)
 			}
-		}
-		if f == nil {
-			fc.Missing = append(fc.Missing, describe(e))
-			continue
-		}
-		f.used = true
-		expectFlags, _ := ft.Apply(e.msg.Flags, permanent)
-		wantFlags := fmt.Sprint(expectFlags)
-		gotFlags := fmt.Sprint(format.NormalizeFlags(f.flags))
-		wantDate := e.msg.InternalDate.UTC().Format("2006-01-02T15:04:05Z")
-		if wantFlags != gotFlags || wantDate != f.date {
-			fc.Differ = append(fc.Differ, fmt.Sprintf("%s: flags %s, want %s; date %s, want %s", describe(e), gotFlags, wantFlags, f.date, wantDate))
-		}
-	}
-	for _, f := range all {
-		if !f.used {
-			fc.Extra = append(fc.Extra, fmt.Sprintf("uid %d (%d bytes, Message-ID %s)", f.uid, f.size, f.msgID))
+			fc.Missing = append(fc.Missing, w.item)
 		}
 	}
 	return fc, nil
 }
 
-func describe(e expected) string {
-	s := fmt.Sprintf("source %q uid %d (%s, %d bytes)", e.msg.Folder, e.msg.UID, e.msg.ID.Short(), e.msg.Size)
-	if e.msg.UIDL != "" {
-		s = fmt.Sprintf("source %q UIDL %s (%s, %d bytes)", e.msg.Folder, e.msg.UIDL, e.msg.ID.Short(), e.msg.Size)
+// fetchAndCompare streams the folder's messages (bodies too unless quick)
+// and compares each with the record at its UID.
+func fetchAndCompare(c *imapclient.Client, rd *archive.Reader, fc *FolderCheck, byUID map[uint32]*want, quick bool) error {
+	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true}
+	section := &imap.FetchItemBodySection{Peek: true}
+	if !quick {
+		opts.BodySection = []*imap.FetchItemBodySection{section}
 	}
-	return s
+	cmd := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, opts)
+	var bodyErr error
+	retell := map[int]*want{} // changed items whose bytes differ, by index
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var uid uint32
+		var size int64
+		var flags []string
+		var date time.Time
+		var sum format.ID
+		hashed := false
+		for it := msg.Next(); it != nil; it = msg.Next() {
+			switch it := it.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = uint32(it.UID)
+			case imapclient.FetchItemDataRFC822Size:
+				size = it.Size
+			case imapclient.FetchItemDataFlags:
+				for _, f := range it.Flags {
+					flags = append(flags, string(f))
+				}
+			case imapclient.FetchItemDataInternalDate:
+				date = it.Time
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal != nil {
+					h := sha256.New()
+					if _, err := io.Copy(h, it.Literal); err != nil && bodyErr == nil {
+						bodyErr = err
+					}
+					copy(sum[:], h.Sum(nil))
+					hashed = true
+				}
+			}
+		}
+		fc.Found++
+		w := byUID[uid]
+		if w == nil || w.seen {
+			fc.Extra = append(fc.Extra, fmt.Sprintf("uid %d (%d bytes)", uid, size))
+			continue
+		}
+		w.seen = true
+		var why []string
+		switch {
+		case size != w.entry.Size:
+			why = append(why, fmt.Sprintf("size %d, %d was sent", size, w.entry.Size))
+		case hashed && sum != w.entry.Sent:
+			why = append(why, "bytes differ")
+		}
+		got := format.NormalizeFlags(withoutRecent(flags))
+		wantFlags := format.NormalizeFlags(withoutRecent(w.entry.Flags))
+		if !slices.Equal(got, wantFlags) {
+			why = append(why, fmt.Sprintf("flags %v, want %v", got, wantFlags))
+		}
+		if !date.IsZero() && !w.date.IsZero() && !date.Equal(w.date) {
+			why = append(why, fmt.Sprintf("internal date %s, want %s", date.UTC().Format(time.RFC3339), w.date.UTC().Format(time.RFC3339)))
+		}
+		if len(why) == 0 {
+			fc.Verified++
+			continue
+		}
+		w.item.Reason = strings.Join(why, "; ")
+		if why[0] == "bytes differ" {
+			retell[len(fc.Changed)] = w
+		}
+		fc.Changed = append(fc.Changed, w.item)
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("verify %q: FETCH: %w", fc.Folder, err)
+	}
+	if bodyErr != nil {
+		return fmt.Errorf("verify %q: FETCH: %w", fc.Folder, bodyErr)
+	}
+	// Say what changed in the bytes, where it can be told: the server's
+	// copy against the archive's, line endings aside, header and body
+	// apart.
+	for i, w := range retell {
+		kind, err := whatChanged(c, rd, fc.Folder, w.entry)
+		if err != nil {
+			return err
+		}
+		it := &fc.Changed[i]
+		it.Reason = "bytes differ (" + kind + ")" + strings.TrimPrefix(it.Reason, "bytes differ")
+	}
+	return nil
+}
+
+func withoutRecent(flags []string) []string {
+	return slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f == `\Recent` })
+}
+
+// maxCompare bounds the message verify holds to say what changed in it.
+const maxCompare = 32 << 20
+
+// whatChanged fetches one changed message again and tells how it differs
+// from the archive's copy: only line endings, headers, or the body.
+func whatChanged(c *imapclient.Client, rd *archive.Reader, folder string, e ManifestEntry) (string, error) {
+	if e.Size > maxCompare {
+		return "too large to compare", nil
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	msgs, err := c.Fetch(imap.UIDSetNum(imap.UID(e.UID)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		return "", fmt.Errorf("verify %q: FETCH: %w", folder, err)
+	}
+	if len(msgs) != 1 {
+		return "gone while verifying", nil
+	}
+	rc, n, err := rd.Open(e.Blob)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	if n > maxCompare {
+		return "too large to compare", nil
+	}
+	orig, err := io.ReadAll(rc)
+	if err != nil {
+		return "", err
+	}
+	return changeKind(orig, msgs[0].FindBodySection(section)), nil
+}
+
+// changeKind tells how the destination's copy got differs from the
+// archive's orig: only in line endings, in the header section, or in the
+// body.
+func changeKind(orig, got []byte) string {
+	norm := func(b []byte) []byte {
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		return bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	o, g := norm(orig), norm(got)
+	if bytes.Equal(o, g) {
+		return "line endings only"
+	}
+	split := func(b []byte) ([]byte, []byte) {
+		if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+			return b[:i], b[i+2:]
+		}
+		return b, nil
+	}
+	oh, ob := split(o)
+	gh, gb := split(g)
+	switch {
+	case bytes.Equal(ob, gb):
+		return "headers changed, body identical"
+	case bytes.Equal(oh, gh):
+		return "body changed, headers identical"
+	}
+	return "headers and body changed"
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/mailferry/mailferry/archive"
@@ -19,16 +20,19 @@ func importCommand() *cli.Command {
 	flags := append(destinationFlags(),
 		&cli.IntFlag{Name: "connections", Value: 1, Usage: "APPEND over `N` connections at once (one is fastest into Dovecot, which appends to a mailbox one connection at a time)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
-		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: skip messages whose Message-ID and size or date already sit in the target folder (a destination filled some other way); messages without Message-ID are never skipped"},
+		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: take a message the manifest does not know for one already in the target folder on the same Message-ID and size or date alone (by default its bytes must match too)"},
+		&cli.BoolFlag{Name: "delete", Usage: "expunge from the destination folders the messages earlier imports put there that this snapshot no longer has; never anything else (imapsync --delete2)"},
 	)
 	return &cli.Command{
 		Name:  "import",
 		Usage: "replay an archive's snapshot into an IMAP server, exactly once",
 		Description: "Every message of the snapshot (the account's latest unless --snapshot) is appended byte for byte\n" +
-			"with its flags and internal date, into folders mapped to the destination's namespace and special\n" +
-			"folders. The manifest remembers what went where: running the import again, or after it was killed,\n" +
-			"appends each message exactly once. Exit status: 0 complete, 3 some messages failed (listed), 130\n" +
-			"interrupted (run again to resume), 1 other errors.",
+			"(line ends sent as CRLF) with its flags and internal date, into folders mapped to the destination's\n" +
+			"namespace and special folders. The manifest remembers what went where, and is checked against the\n" +
+			"destination before it is believed: what the destination lost is restored, what it holds already\n" +
+			"(even unknown to the manifest, by content) is not appended twice. A newer snapshot updates flags,\n" +
+			"and with --delete removes what the source expunged. Exit status: 0 complete, 3 some messages failed\n" +
+			"(listed), 130 interrupted (run again to resume), 2 usage, 1 other errors.",
 		Flags:  append(flags, connFlags()...),
 		Action: runImport,
 	}
@@ -94,21 +98,19 @@ func openDestination(c *cli.Context) (*destination, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := c.String("manifest")
-	if path == "" {
-		path = importer.DefaultManifestPath(a.Dir(), ep.Account()+"_"+fmt.Sprint(ep.Port))
-	}
 	tr, err := transformsFrom(c, snap.Account)
 	if err != nil {
 		return nil, err
 	}
-	m, err := importer.OpenManifest(path)
+	m, err := openManifest(c, a, ep)
 	if err != nil {
 		return nil, err
 	}
 	return &destination{a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
 		Dial:         dialer.Dial,
 		DialAppender: dialer.DialAppender,
+		Destination:  ep.String(),
+		Delete:       c.Bool("delete"),
 		Snapshot:     snap,
 		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
 			NoSpecialUse: c.Bool("no-special-use")},
@@ -118,6 +120,15 @@ func openDestination(c *cli.Context) (*destination, error) {
 		Manifest:        m,
 		Transforms:      tr,
 	}}, nil
+}
+
+// openManifest opens --manifest, or the destination's own in the archive.
+func openManifest(c *cli.Context, a *archive.Archive, ep mailconn.Endpoint) (*importer.Manifest, error) {
+	path := c.String("manifest")
+	if path == "" {
+		path = importer.DefaultManifestPath(a.Dir(), importer.Destination{Host: ep.Host, Port: ep.Port, User: ep.User})
+	}
+	return importer.OpenManifest(path)
 }
 
 func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
@@ -138,7 +149,7 @@ func runImport(c *cli.Context) error {
 		return err
 	}
 	defer d.opts.Manifest.Close()
-	a, opts, snap := d.a, d.opts, d.snap
+	a, opts := d.a, d.opts
 	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
 		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
 	}
@@ -164,11 +175,14 @@ func runImport(c *cli.Context) error {
 		return err
 	})
 	if rep != nil {
-		printImportReport(c, snap, d.endpoint, rep)
+		printImportReport(c, rep, err)
 	}
 	var failed int
 	if rep != nil {
-		failed = len(rep.Failures)
+		failed = len(rep.Failed)
+		if rep.ArchiveDamage {
+			fmt.Fprintf(c.App.ErrWriter, "some messages could not be read from the archive: run mailferry archive verify %s\n", a.Dir())
+		}
 	}
 	return exitStatus(err, "what landed is in the manifest; run the same command again to resume", "import", failed, "messages")
 }
@@ -177,45 +191,85 @@ func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		return enc.Encode(plans)
+		return enc.Encode(map[string]any{"folders": plans})
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SOURCE\tDESTINATION\tEXISTS\tNEW\tNEW SIZE\tALREADY\tPENDING\tNOTES")
+	fmt.Fprintln(w, "SOURCE\tDESTINATION\tEXISTS\tNEW\tNEW SIZE\tALREADY THERE\tRESTORE\tPENDING\tFLAGS TO UPDATE\tTO DELETE\tSKIPPED\tUNKNOWN AT DEST\tNOTES")
 	for _, p := range plans {
-		m := p.Mapping
-		dest := m.Dest
-		if m.Excluded {
+		dest := p.Dest
+		if p.Excluded {
 			dest = "(excluded)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%s\t%d\t%d\t%s\n", m.Source.Name, dest, m.Exists, p.New, bytesHuman(p.NewBytes), p.Already, p.Pending, joinChanges(m.Changes))
+		fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Source, dest, p.Exists, p.New, bytesHuman(p.NewBytes),
+			p.AlreadyThere, p.Restore, p.Pending, p.FlagsToUpdate, p.ToDelete, p.Skipped, p.Unknown, strings.Join(p.Notes, "; "))
 	}
-	fmt.Fprintln(w, "(dry run: nothing changed on the destination)")
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, "UNKNOWN AT DEST: messages in the destination folder that no manifest entry claims; each new message is")
+	fmt.Fprintln(c.App.Writer, "compared with them (Message-ID and size, then its bytes) and not appended when it is already there.")
+	fmt.Fprintln(c.App.Writer, "(dry run: nothing changed on the destination)")
+	return nil
 }
 
-func joinChanges(ch []string) string {
-	out := ""
-	for i, c := range ch {
-		if i > 0 {
-			out += "; "
-		}
-		out += c
-	}
-	return out
-}
-
-func printImportReport(c *cli.Context, snap archive.SnapshotInfo, dest string, rep *importer.ImportReport) {
+// printImportReport prints what the import did: a failure first, then
+// every failed and skipped message, then the counts.
+func printImportReport(c *cli.Context, rep *importer.ImportReport, runErr error) {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 		return
 	}
-	for _, f := range rep.Failures {
-		fmt.Fprintf(c.App.ErrWriter, "FAILED: folder %q %s: %s\n", f.Folder, f.Item, f.Error)
+	out, errw := c.App.Writer, c.App.ErrWriter
+	switch {
+	case runErr != nil:
+		fmt.Fprintf(errw, "import FAILED: %v\n", runErr)
+	case !rep.Complete():
+		fmt.Fprintf(errw, "import INCOMPLETE: %d messages not imported (listed below)\n", len(rep.Failed))
 	}
-	fmt.Fprintf(c.App.Writer, "imported snapshot %s of %s into %s: %d appended (%s), %d already there, %d settled from an interrupted run, %d duplicates skipped, %d folders created (%s)\n",
-		snap.ID.Short(), snap.Account, dest, rep.Appended, bytesHuman(rep.Bytes), rep.Already, rep.Settled, rep.Duplicates, len(rep.Created), rep.Duration.Round(1e6))
+	for _, f := range rep.Failed {
+		fmt.Fprintf(errw, "FAILED  %s\n", describeItem(f))
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(out, "SKIPPED %s\n", describeItem(s))
+	}
+	verb := "imported"
+	if runErr != nil || !rep.Complete() {
+		verb = "partly imported"
+	}
+	fmt.Fprintf(out, "%s snapshot %s of %s into %s in %s:\n", verb, rep.Snapshot[:12], rep.Account, rep.Destination, rep.Duration.Round(1e6))
+	fmt.Fprintf(out, "  appended %d (%s), restored %d, already there %d, settled %d, duplicates skipped %d\n",
+		rep.Appended, bytesHuman(rep.Bytes), rep.Restored, rep.AlreadyThere, rep.Settled, rep.DuplicatesSkipped)
+	fmt.Fprintf(out, "  flags updated %d, deleted %d, skipped %d, failed %d, folders created %d\n",
+		rep.FlagsUpdated, rep.Deleted, len(rep.Skipped), len(rep.Failed), len(rep.Created))
+	for _, why := range importer.Reasons(rep.RestoredWhy) {
+		fmt.Fprintf(out, "  restored %d: %s\n", rep.RestoredWhy[why], why)
+	}
+	for _, k := range importer.Reasons(rep.SkippedByReason) {
+		fmt.Fprintf(out, "  skipped %d: %s\n", rep.SkippedByReason[k], k)
+	}
+	for _, k := range importer.Reasons(rep.Transformed) {
+		fmt.Fprintf(out, "  transformed %d: %s\n", rep.Transformed[k], k)
+	}
+}
+
+// describeItem names a message of a report: folder, source UID, archive
+// ID, and why.
+func describeItem(it importer.Item) string {
+	id := fmt.Sprintf("uid %d", it.UID)
+	if it.UIDL != "" {
+		id = "UIDL " + it.UIDL
+	}
+	msg := it.Message
+	if len(msg) > 12 {
+		msg = msg[:12]
+	}
+	dest := ""
+	if it.Dest != "" && it.Dest != it.Folder {
+		dest = fmt.Sprintf(" -> %q", it.Dest)
+	}
+	return fmt.Sprintf("folder %q%s %s (message %s): %s", it.Folder, dest, id, msg, it.Reason)
 }
 
 // transformsFrom builds the import transforms from --profile and the

@@ -388,7 +388,7 @@ func TestExtractOlderSnapshotAsEML(t *testing.T) {
 func TestDemoCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	out := runCLI(t, "demo", "--archive", dir)
-	for _, want := range []string{"exported", "imported", "verified: the destination holds every message"} {
+	for _, want := range []string{"exported", "imported", "verified: the destination serves every message with the SHA-256 of the bytes sent"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -2,63 +2,121 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
+	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/importer"
 	"github.com/urfave/cli/v2"
 )
 
+// Exit statuses of verify: 0 identical, 1 different, 2 usage, and this
+// one when the check could not be made (connection, archive, manifest).
+const exitNotChecked = 4
+
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
-		Usage: "compare a destination with the snapshot imported into it; exit non-zero on any difference",
-		Description: "Folder by folder (mapped as import maps them, so give the same folder options), every record of\n" +
-			"the snapshot must be on the destination, found by the UID the manifest recorded or else by\n" +
-			"Message-ID and size, with its flags and internal date. Missing, extra and differing messages are\n" +
-			"listed. Nothing is changed.",
-		Flags:  append(destinationFlags(), connFlags()...),
+		Usage: "check that a destination holds what was imported into it, byte for byte",
+		Description: "Reads the destination's manifest (what the last import of the account sent where: folder, UID,\n" +
+			"the SHA-256 of the bytes sent, flags, or why a message was skipped), so no import option needs\n" +
+			"repeating. Every message is fetched and its SHA-256 compared with what was sent; --quick compares\n" +
+			"UID, size, flags and date only. MISSING, CHANGED (with what changed: line endings, headers, body),\n" +
+			"EXTRA and SKIPPED messages are listed. Nothing is changed.\n" +
+			"Exit status: 0 identical, 1 different, 2 usage, 4 could not check, 130 interrupted.",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "archive", Usage: "archive `DIR` the import read", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
+			&cli.StringFlag{Name: "manifest", Usage: "the import's manifest `FILE` (default: the destination's, inside the archive directory)"},
+			accountFlag, snapshotFlag,
+			&cli.BoolFlag{Name: "quick", Usage: "compare UID, size, flags and date only, not the bytes"},
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+		}, connFlags()...),
 		Action: runVerify,
 	}
 }
 
 func runVerify(c *cli.Context) error {
-	d, err := openDestination(c)
-	if err != nil {
+	rep, err := verify(c)
+	if errors.Is(err, errStopped) {
+		return exitStatus(err, "nothing was changed; run it again", "verify", 0, "")
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
 		return err
 	}
-	defer d.opts.Manifest.Close()
-	rep, err := importer.VerifyIMAP(c.Context, d.a, d.opts)
 	if err != nil {
-		return err
+		return cli.Exit("verify could not check: "+err.Error(), exitNotChecked)
 	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	} else {
-		for _, f := range rep.Folders {
-			fmt.Fprintf(c.App.Writer, "%-30s expected %d, found %d", f.Folder, f.Expected, f.Found)
-			if n := len(f.Missing) + len(f.Extra) + len(f.Differ); n == 0 {
-				fmt.Fprintln(c.App.Writer, ": ok")
-				continue
-			}
-			fmt.Fprintln(c.App.Writer)
-			for _, m := range f.Missing {
-				fmt.Fprintln(c.App.Writer, "  MISSING", m)
-			}
-			for _, m := range f.Extra {
-				fmt.Fprintln(c.App.Writer, "  EXTRA  ", m)
-			}
-			for _, m := range f.Differ {
-				fmt.Fprintln(c.App.Writer, "  DIFFERS", m)
-			}
-		}
+		printVerifyReport(c, rep)
 	}
 	if !rep.OK() {
-		return cli.Exit(fmt.Sprintf("%s differs from snapshot %s", d.endpoint, d.snap.ID.Short()), 1)
-	}
-	if !c.Bool("json") {
-		fmt.Fprintf(c.App.Writer, "%s holds snapshot %s of %s exactly\n", d.endpoint, d.snap.ID.Short(), d.snap.Account)
+		return cli.Exit(fmt.Sprintf("%s differs from snapshot %s", rep.Destination, rep.Snapshot[:12]), 1)
 	}
 	return nil
+}
+
+func verify(c *cli.Context) (*importer.VerifyReport, error) {
+	a, err := archive.Open(c.String("archive"))
+	if err != nil {
+		return nil, err
+	}
+	dialer, ep, err := dialerFor(c, c.String("to"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := openManifest(c, a, ep)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	opts := importer.VerifyOptions{Dial: dialer.Dial, Destination: ep.String(), Manifest: m, Account: c.String("account"), Quick: c.Bool("quick")}
+	if c.IsSet("snapshot") {
+		snap, err := selectSnapshot(c, a)
+		if err != nil {
+			return nil, err
+		}
+		opts.Snapshot, opts.Account = snap.ID, snap.Account
+	}
+	return importer.VerifyIMAP(c.Context, a, opts)
+}
+
+func printVerifyReport(c *cli.Context, rep *importer.VerifyReport) {
+	w := c.App.Writer
+	mode := "bytes, flags and dates"
+	if rep.Quick {
+		mode = "UIDs, sizes, flags and dates (--quick)"
+	}
+	fmt.Fprintf(w, "verifying %s against snapshot %s of %s: %s\n", rep.Destination, rep.Snapshot[:12], rep.Account, mode)
+	for _, f := range rep.Folders {
+		fmt.Fprintf(w, "%-30s expected %d, verified %d, found %d", f.Folder, f.Expected, f.Verified, f.Found)
+		if len(f.Skipped) > 0 {
+			fmt.Fprintf(w, ", skipped %d", len(f.Skipped))
+		}
+		if len(f.Missing)+len(f.Changed)+len(f.Extra) == 0 {
+			fmt.Fprintln(w, ": ok")
+		} else {
+			fmt.Fprintln(w)
+		}
+		for _, m := range f.Missing {
+			fmt.Fprintln(w, "  MISSING", describeItem(m))
+		}
+		for _, m := range f.Changed {
+			fmt.Fprintln(w, "  CHANGED", describeItem(m))
+		}
+		for _, m := range f.Extra {
+			fmt.Fprintln(w, "  EXTRA  ", m)
+		}
+		for _, m := range f.Skipped {
+			fmt.Fprintln(w, "  SKIPPED", describeItem(m))
+		}
+	}
+	if rep.OK() {
+		fmt.Fprintf(w, "%s holds snapshot %s of %s as imported (%s checked) in %s\n", rep.Destination, rep.Snapshot[:12], rep.Account, mode, rep.Duration.Round(1e6))
+	}
 }

@@ -97,30 +97,30 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return res, err
 	}
-	res.Manifest = importer.DefaultManifestPath(archiveDir, "bob@demo")
+	res.Manifest = importer.DefaultManifestPath(archiveDir, importer.Destination{Host: dep.Host, Port: dep.Port, User: dep.User})
 	m, err := importer.OpenManifest(res.Manifest)
 	if err != nil {
 		return res, err
 	}
 	defer m.Close()
-	opts := importer.IMAPOptions{Dial: dd.Dial, Snapshot: snap, Manifest: m}
+	opts := importer.IMAPOptions{Dial: dd.Dial, DialAppender: dd.DialAppender, Destination: dep.String(), Snapshot: snap, Manifest: m}
 	if res.Import, err = importer.ImportIMAP(ctx, a, opts); err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
 	fmt.Fprintf(out, "imported the snapshot into %s: %d messages appended, %d folders created\n", dep, res.Import.Appended, len(res.Import.Created))
-	if res.Verify, err = importer.VerifyIMAP(ctx, a, opts); err != nil {
+	if res.Verify, err = importer.VerifyIMAP(ctx, a, importer.VerifyOptions{Dial: dd.Dial, Destination: dep.String(), Manifest: m}); err != nil {
 		return res, fmt.Errorf("verify: %w", err)
 	}
 	for _, f := range res.Verify.Folders {
 		status := "ok"
-		if n := len(f.Missing) + len(f.Extra) + len(f.Differ); n > 0 {
+		if n := len(f.Missing) + len(f.Extra) + len(f.Changed); n > 0 {
 			status = fmt.Sprintf("%d DIFFERENCES", n)
 		}
-		fmt.Fprintf(out, "  verify %-16s %3d of %3d messages: %s\n", f.Folder, f.Found, f.Expected, status)
+		fmt.Fprintf(out, "  verify %-16s %3d of %3d messages identical: %s\n", f.Folder, f.Verified, f.Expected, status)
 	}
 	if !res.Verify.OK() {
 		return res, fmt.Errorf("verify: the destination differs from the snapshot")
 	}
-	fmt.Fprintf(out, "verified: the destination holds every message byte for byte with its flags and date\n")
+	fmt.Fprintf(out, "verified: the destination serves every message with the SHA-256 of the bytes sent, its flags and date\n")
 	return res, nil
 }

@@ -19,8 +19,6 @@ import (
 // without LITERAL+ with synchronizing literals.
 //
 // Deprecated: kept until the importer drops its fallback to go-imap.
-var ErrNoLiteralPlus = errors.New("server does not offer LITERAL+")
-
 // ErrLiteralRefused is returned by AppendMessage when the server answered
 // a synchronizing literal with NO or BAD instead of a continuation (as
 // Dovecot does for a message over its size limit). The message's bytes
