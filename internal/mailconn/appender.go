@@ -15,10 +15,6 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// ErrNoLiteralPlus is no longer returned: DialAppender serves servers
-// without LITERAL+ with synchronizing literals.
-//
-// Deprecated: kept until the importer drops its fallback to go-imap.
 // ErrLiteralRefused is returned by AppendMessage when the server answered
 // a synchronizing literal with NO or BAD instead of a continuation (as
 // Dovecot does for a message over its size limit). The message's bytes
