@@ -1,7 +1,10 @@
 package importer
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -13,9 +16,10 @@ import (
 // for one that is this message: candidates of the same Message-ID (or,
 // without one, of any) and the same size, confirmed by the SHA-256 of what
 // the server serves, line endings aside, against sent, the hash of the
-// bytes this import would send (CRLF line ends already). It claims and
+// bytes this import would send (CRLF line ends already; a message with
+// NUL, sent binary, is compared as BINARY[] serves it). It claims and
 // returns the UID found, or 0.
-func (f *destFolder) findCopy(c *imapclient.Client, msgID string, size int64, sent format.ID) (uint32, error) {
+func (f *destFolder) findCopy(c *imapclient.Client, msgID string, size int64, sent format.ID, binary bool) (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cands := f.bySize[size]
@@ -27,14 +31,18 @@ func (f *destFolder) findCopy(c *imapclient.Client, msgID string, size int64, se
 		if u.claimed || u.size != size {
 			continue
 		}
-		if u.sum.IsZero() {
-			sum, err := fetchSum(c, f.name, uid)
+		sum := &u.sum
+		if binary {
+			sum = &u.binarySum
+		}
+		if sum.IsZero() {
+			s, err := fetchSum(c, f.name, uid, binary)
 			if err != nil {
 				return 0, err
 			}
-			u.sum = sum
+			*sum = s
 		}
-		if u.sum == sent {
+		if *sum == sent {
 			u.claimed = true
 			return uid, nil
 		}
@@ -61,31 +69,48 @@ func (f *destFolder) findByMessageID(msgID string, size int64, m format.Message)
 	return 0
 }
 
-// fetchSum streams one message's BODY[] through the line-ending-blind
-// hash, holding none of it.
-func fetchSum(c *imapclient.Client, folder string, uid uint32) (format.ID, error) {
+// fetchSum streams one message through a hash, holding none of it:
+// BODY[] through the line-ending-blind hash, or with binary the exact
+// bytes of BINARY[] (RFC 3516), the only way a server gives back NUL.
+func fetchSum(c *imapclient.Client, folder string, uid uint32, binary bool) (format.ID, error) {
 	if mb := c.Mailbox(); mb == nil || mb.Name != folder {
-		if _, err := c.Select(folder, nil).Wait(); err != nil {
+		if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
 			return format.ID{}, fmt.Errorf("SELECT %q: %w", folder, err)
 		}
 	}
-	section := &imap.FetchItemBodySection{Peek: true}
-	cmd := c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	opts := &imap.FetchOptions{UID: true}
+	if binary {
+		opts.BinarySection = []*imap.FetchItemBinarySection{{Peek: true}}
+	} else {
+		opts.BodySection = []*imap.FetchItemBodySection{{Peek: true}}
+	}
+	cmd := c.Fetch(imap.UIDSetNum(imap.UID(uid)), opts)
 	var sum format.ID
+	var sumErr error
 	found := false
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		for item := msg.Next(); item != nil; item = msg.Next() {
-			if b, ok := item.(imapclient.FetchItemDataBodySection); ok && b.Literal != nil {
-				s, err := transform.CRLFSum(b.Literal)
-				if err != nil {
-					cmd.Close()
-					return sum, fmt.Errorf("folder %q uid %d: FETCH: %w", folder, uid, err)
-				}
-				sum, found = s, true
+			var lit imap.LiteralReader
+			switch it := item.(type) {
+			case imapclient.FetchItemDataBodySection:
+				lit = it.Literal
+			case imapclient.FetchItemDataBinarySection:
+				lit = it.Literal
 			}
+			if lit == nil || found {
+				continue
+			}
+			if binary {
+				h := sha256.New()
+				_, sumErr = io.Copy(h, lit)
+				copy(sum[:], h.Sum(nil))
+			} else {
+				sum, sumErr = transform.CRLFSum(lit)
+			}
+			found = true
 		}
 	}
-	if err := cmd.Close(); err != nil {
+	if err := errors.Join(cmd.Close(), sumErr); err != nil {
 		return sum, fmt.Errorf("folder %q uid %d: FETCH: %w", folder, uid, err)
 	}
 	if !found {

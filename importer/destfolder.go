@@ -42,11 +42,13 @@ type destFolder struct {
 
 // unknownMsg is a destination message the manifest does not know.
 type unknownMsg struct {
-	size    int64
-	date    time.Time
-	msgID   string
-	sum     format.ID // of its bytes, line endings aside; zero until fetched
-	claimed bool
+	size  int64
+	date  time.Time
+	msgID string
+	sum   format.ID // of its bytes, line endings aside; zero until fetched
+	// binarySum is of its BINARY[] bytes, for messages with NUL.
+	binarySum format.ID
+	claimed   bool
 }
 
 // inspect reads a destination folder: SELECT (EXAMINE when readOnly, for

@@ -120,7 +120,7 @@ func (im *importer) alreadyHeld(c *imapclient.Client, f *destFolder, j appendJob
 	var uid uint32
 	if im.opts.DedupMessageID {
 		uid = f.findByMessageID(msgID, e.Size, j.msg)
-	} else if uid, err = f.findCopy(c, msgID, e.Size, e.Sent); err != nil {
+	} else if uid, err = f.findCopy(c, msgID, e.Size, e.Sent, e.Binary); err != nil {
 		return false, err
 	}
 	if uid == 0 {

@@ -7,7 +7,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/format"
-	"github.com/mailferry/mailferry/importer/transform"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
@@ -90,6 +89,7 @@ func (im *importer) settleBatch(c *imapclient.Client, todo []prepared, refused m
 func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []ManifestEntry) ([]ManifestEntry, error) {
 	var live []ManifestEntry
 	sizes := map[int64]bool{}
+	binarySizes := map[int64]bool{} // of messages sent in BINARY literals
 	low := uint32(0)
 	for _, e := range entries {
 		if e.UIDValidity != f.uidValidity {
@@ -100,6 +100,7 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		}
 		live = append(live, e)
 		sizes[e.Size] = true
+		binarySizes[e.Size] = binarySizes[e.Size] || e.Binary
 		if low == 0 || e.UIDNext < low {
 			low = e.UIDNext
 		}
@@ -126,11 +127,16 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 		if m.UID < start || !sizes[m.RFC822Size] || claimed[uint32(m.UID)] {
 			continue
 		}
-		sum, err := fetchSum(c, f.name, uint32(m.UID))
-		if err != nil {
-			return nil, err
+		for _, binary := range []bool{false, true} {
+			if binary && !binarySizes[m.RFC822Size] {
+				continue
+			}
+			sum, err := fetchSum(c, f.name, uint32(m.UID), binary)
+			if err != nil {
+				return nil, err
+			}
+			hashes[sum] = append(hashes[sum], uint32(m.UID))
 		}
-		hashes[sum] = append(hashes[sum], uint32(m.UID))
 	}
 	var landed []ManifestEntry
 	for _, e := range live {
@@ -156,5 +162,3 @@ func (im *importer) settleFolder(c *imapclient.Client, f *destFolder, entries []
 	}
 	return landed, nil
 }
-
-var _ = transform.Set{}

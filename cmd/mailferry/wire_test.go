@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/testserver"
+)
+
+// TestImportBytesTheServerCanTake imports, from a Maildir, a message with
+// bare LF line ends and one with a NUL byte: into a Dovecot with BINARY both
+// land (the first with CRLF line ends, the second byte for byte in a
+// binary literal) and verify passes; into one without BINARY the NUL
+// message is reported with the reason and the others land (exit 3).
+func TestImportBytesTheServerCanTake(t *testing.T) {
+	msgs := map[string][]byte{
+		"1.crlf": []byte("From: a@example.org\r\nSubject: crlf\r\nMessage-ID: <crlf@x>\r\n\r\nplain\r\n"),
+		"2.lf":   []byte("From: a@example.org\nSubject: bare lf\nMessage-ID: <lf@x>\n\nline one\nline two\n"),
+		"3.nul":  []byte("From: a@example.org\r\nSubject: nul\r\nMessage-ID: <nul@x>\r\n\r\nbefore\x00after\r\n"),
+	}
+	root := filepath.Join(t.TempDir(), "Maildir")
+	for _, d := range []string{"cur", "new", "tmp"} {
+		os.MkdirAll(filepath.Join(root, d), 0o700)
+	}
+	for name, b := range msgs {
+		if err := os.WriteFile(filepath.Join(root, "cur", "170000000"+name[:1]+".M1P1."+name[2:]+".host:2,S"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arch := filepath.Join(t.TempDir(), "archive")
+	runCLI(t, "export", "--from", "maildir:"+root, "--archive", arch, "--account", "alice")
+
+	const withoutBinary = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED ESEARCH SPECIAL-USE"
+	for _, tc := range []struct {
+		name       string
+		capability string
+	}{{"BINARY", ""}, {"no BINARY", withoutBinary}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, Capability: tc.capability})
+			pw := writeSecret(t, "b-pw")
+			to := []string{"--archive", arch, "--to", "imap://bob@" + dst.IMAPAddr, "--tls-ca", dst.CAFile, "--password-file", pw}
+			out, err := runCLIErr(append([]string{"import"}, to...)...)
+			c := dst.Login(t, "bob")
+			if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			got, ferr := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1}}, &imap.FetchOptions{
+				BodySection: []*imap.FetchItemBodySection{{Peek: true}}, BinarySection: []*imap.FetchItemBinarySection{{Peek: true}}}).Collect()
+			if ferr != nil {
+				t.Fatal(ferr)
+			}
+			sums := map[format.ID]bool{}
+			for _, m := range got {
+				sums[format.Sum(m.FindBodySection(&imap.FetchItemBodySection{}))] = true
+				sums[format.Sum(m.FindBinarySection(&imap.FetchItemBinarySection{}))] = true
+			}
+			crlf := bytes.ReplaceAll(msgs["2.lf"], []byte("\n"), []byte("\r\n"))
+			if !sums[format.Sum(msgs["1.crlf"])] || !sums[format.Sum(crlf)] {
+				t.Errorf("the CRLF message or the bare-LF one (as CRLF) is not on the destination: %s", out)
+			}
+			if !strings.Contains(out, "transformed 1: crlf") {
+				t.Errorf("the report does not count the line-end change:\n%s", out)
+			}
+			if tc.capability == "" {
+				if err != nil || len(got) != 3 || !sums[format.Sum(msgs["3.nul"])] {
+					t.Fatalf("import into a server with BINARY: %v, %d messages, NUL message there %v\n%s", err, len(got), sums[format.Sum(msgs["3.nul"])], out)
+				}
+				if v, err := runCLIErr(append([]string{"verify"}, to...)...); err != nil {
+					t.Errorf("verify: %v\n%s", err, v)
+				}
+				return
+			}
+			if exitCode(err) != 3 || len(got) != 2 || !strings.Contains(out, "NUL bytes") || !strings.Contains(out, "no BINARY") {
+				t.Errorf("import into a server without BINARY: exit %d, %d messages\n%s", exitCode(err), len(got), out)
+			}
+		})
+	}
+}
+
+// exitCode is the status mailferry would exit with for err.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ec, ok := err.(interface{ ExitCode() int }); ok {
+		return ec.ExitCode()
+	}
+	return 1
+}
