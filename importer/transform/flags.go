@@ -53,16 +53,16 @@ type FlagRules struct {
 
 // Apply returns the flags to send for a message stored with flags into a
 // folder whose PERMANENTFLAGS are permanent, normalized (format.NormalizeFlags),
-// and one line per flag it changed or dropped. An empty permanent list (a
+// and one change per flag it changed or dropped. An empty permanent list (a
 // read-only EXAMINE, or a server that sent none) means unknown: nothing is
 // dropped for want of it. \Recent is never sent: it is the server's session
 // state.
-func (t *FlagRules) Apply(flags format.Flags, permanent []string) (format.Flags, []string) {
-	var changes []string
+func (t *FlagRules) Apply(flags format.Flags, permanent []string) (format.Flags, []Change) {
+	var changes []Change
 	in := make([]string, 0, len(flags))
 	for _, f := range flags {
 		if strings.EqualFold(f, format.FlagRecent) {
-			changes = append(changes, `flag \Recent dropped: it is the server's session state, never sent`)
+			changes = append(changes, Change{KindFlagDropped, `flag \Recent dropped: it is the server's session state, never sent`})
 			continue
 		}
 		in = append(in, f)
@@ -78,24 +78,24 @@ func (t *FlagRules) Apply(flags format.Flags, permanent []string) (format.Flags,
 	out := make([]string, 0, len(mapped))
 	for _, f := range format.NormalizeFlags(mapped) {
 		if t.drops(f) {
-			changes = append(changes, fmt.Sprintf("flag %s dropped (--drop-flags)", f))
+			changes = append(changes, Change{KindFlagDropped, fmt.Sprintf("flag %s dropped (--drop-flags)", f)})
 			continue
 		}
 		if why := flagProblem(f); why != "" {
-			changes = append(changes, fmt.Sprintf("flag %q dropped: %s", f, why))
+			changes = append(changes, Change{KindFlagDropped, fmt.Sprintf("flag %q dropped: %s", f, why)})
 			continue
 		}
 		system := strings.HasPrefix(f, `\`)
 		switch {
 		case !system && t.DropKeywords:
-			changes = append(changes, fmt.Sprintf("keyword %s dropped: the destination profile drops keywords", f))
+			changes = append(changes, Change{KindFlagDropped, fmt.Sprintf("keyword %s dropped: the destination profile drops keywords", f)})
 			continue
 		case len(permanent) == 0 || listed[strings.ToLower(f)]:
 		case !system && !allowKeywords:
-			changes = append(changes, fmt.Sprintf(`keyword %s dropped: the folder allows no custom keywords (no \* in PERMANENTFLAGS)`, f))
+			changes = append(changes, Change{KindFlagDropped, fmt.Sprintf(`keyword %s dropped: the folder allows no custom keywords (no \* in PERMANENTFLAGS)`, f)})
 			continue
 		case system:
-			changes = append(changes, fmt.Sprintf("flag %s dropped: not in the folder's PERMANENTFLAGS", f))
+			changes = append(changes, Change{KindFlagDropped, fmt.Sprintf("flag %s dropped: not in the folder's PERMANENTFLAGS", f)})
 			continue
 		}
 		out = append(out, f)
@@ -104,7 +104,7 @@ func (t *FlagRules) Apply(flags format.Flags, permanent []string) (format.Flags,
 }
 
 // mapFlag runs the --flag-map rules over one flag.
-func (t *FlagRules) mapFlag(flag string, changes *[]string) []string {
+func (t *FlagRules) mapFlag(flag string, changes *[]Change) []string {
 	cur := []string{flag}
 	for i, r := range t.Map {
 		var next []string
@@ -116,9 +116,9 @@ func (t *FlagRules) mapFlag(flag string, changes *[]string) []string {
 			}
 			words := strings.Fields(m)
 			if len(words) == 0 {
-				*changes = append(*changes, fmt.Sprintf("flag %s removed by --flag-map rule %d %q", f, i+1, r.Spec))
+				*changes = append(*changes, Change{KindFlagMapped, fmt.Sprintf("flag %s removed by --flag-map rule %d %q", f, i+1, r.Spec)})
 			} else {
-				*changes = append(*changes, fmt.Sprintf("flag %s mapped to %s by --flag-map rule %d %q", f, strings.Join(words, " "), i+1, r.Spec))
+				*changes = append(*changes, Change{KindFlagMapped, fmt.Sprintf("flag %s mapped to %s by --flag-map rule %d %q", f, strings.Join(words, " "), i+1, r.Spec)})
 			}
 			next = append(next, words...)
 		}

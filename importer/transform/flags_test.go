@@ -91,8 +91,15 @@ func TestFlagTransform(t *testing.T) {
 				t.Fatalf("changes %q, want %q", changes, tt.changes)
 			}
 			for i, c := range tt.changes {
-				if !strings.Contains(changes[i], c) {
+				if !strings.Contains(changes[i].Detail, c) {
 					t.Errorf("change %d: %q, want %q", i, changes[i], c)
+				}
+				kind := KindFlagDropped
+				if !strings.Contains(c, "dropped") {
+					kind = KindFlagMapped
+				}
+				if changes[i].Kind != kind {
+					t.Errorf("change %d: kind %s, want %s", i, changes[i].Kind, kind)
 				}
 			}
 		})

@@ -3,9 +3,11 @@ package transform
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func addCorpusSeeds(f *testing.F, add func(b []byte)) {
@@ -125,6 +127,52 @@ func FuzzFixLongLines(f *testing.F) {
 			if !bytes.Equal(have[k], w) {
 				t.Fatalf("part %s decodes differently: %q, want %q; changes %q", k, trimForLog(have[k]), trimForLog(w), fix.Changes)
 			}
+		}
+	})
+}
+
+// FuzzWire checks the wire stage on its own and after the other stages:
+// Size is what Body yields, no bare LF is left, only line breaks change
+// (unless the line fix ran), HasNUL tells the truth, and the hash line
+// endings aside is the same before and after.
+func FuzzWire(f *testing.F) {
+	addCorpusSeeds(f, func(b []byte) { f.Add(b, uint8(0), false) })
+	f.Add([]byte("a\r\r\n\n\r"), uint8(0), false)
+	f.Add([]byte("\n\x00\r"), uint8(1), true)
+	f.Add([]byte("Subject: x\n\n"+strings.Repeat("y ", 80)+"\n"), uint8(0), true)
+	f.Fuzz(func(t *testing.T, in []byte, l uint8, edit bool) {
+		var tr Set
+		if edit {
+			tr.Headers.DisarmReadReceipts = true
+			tr.MaxLineLength = MinLineLimit + int(l)
+		}
+		res, got, err := applyAndRead(tr, int64(len(in)), oneByteOpener(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Size != int64(len(got)) {
+			t.Fatalf("Size %d, %d bytes yielded", res.Size, len(got))
+		}
+		if bytes.Contains(bytes.ReplaceAll(got, []byte("\r\n"), nil), []byte("\n")) {
+			t.Fatalf("a bare LF is left in %q", got)
+		}
+		if !edit && !bytes.Equal(got, toCRLF(in)) {
+			t.Fatalf("got %q, want %q", got, toCRLF(in))
+		}
+		if !edit && res.HasNUL != bytes.Contains(in, []byte{0}) || res.HasNUL != bytes.Contains(got, []byte{0}) {
+			t.Fatalf("HasNUL %v for %q", res.HasNUL, got)
+		}
+		if (len(res.Changes) == 0) != bytes.Equal(got, in) && !edit {
+			t.Fatalf("changes %q, bytes changed %v", res.Changes, !bytes.Equal(got, in))
+		}
+		sumIn, _ := CRLFSum(iotest.OneByteReader(bytes.NewReader(in)))
+		sumGot, _ := CRLFSum(bytes.NewReader(got))
+		if !edit && sumIn != sumGot || sumGot != sha256.Sum256(got) {
+			t.Fatalf("hash line endings aside differs")
+		}
+		streamed, _ := io.ReadAll(newCRLFReader(iotest.OneByteReader(bytes.NewReader(in))))
+		if !bytes.Equal(streamed, toCRLF(in)) {
+			t.Fatalf("streamed %q, want %q", streamed, toCRLF(in))
 		}
 	})
 }

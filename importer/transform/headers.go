@@ -112,14 +112,14 @@ func (e *HeaderEdits) IsZero() bool {
 // into memory; the body streams from r as the returned reader is read. A
 // header section over 1 MiB is passed on untouched, and the change list
 // says so.
-func (e *HeaderEdits) Apply(r io.Reader) (io.Reader, []string, error) {
+func (e *HeaderEdits) Apply(r io.Reader) (io.Reader, []Change, error) {
 	out, _, changes, err := e.apply(r)
 	return out, changes, err
 }
 
 // apply is Apply that also returns how many bytes longer (or shorter) the
 // message got: the importer needs the size before it sends the first byte.
-func (e *HeaderEdits) apply(r io.Reader) (out io.Reader, delta int64, changes []string, err error) {
+func (e *HeaderEdits) apply(r io.Reader) (out io.Reader, delta int64, changes []Change, err error) {
 	if e.IsZero() {
 		return r, 0, nil, nil
 	}
@@ -130,31 +130,32 @@ func (e *HeaderEdits) apply(r io.Reader) (out io.Reader, delta int64, changes []
 	}
 	if tooBig {
 		return io.MultiReader(bytes.NewReader(section), br), 0,
-			[]string{"header edits not applied: the header section is over 1 MiB"}, nil
+			[]Change{{KindHeaderNotEdited, "header edits not applied: the header section is over 1 MiB"}}, nil
 	}
 	edited, changes := e.edit(section)
 	return io.MultiReader(bytes.NewReader(edited), br), int64(len(edited) - len(section)), changes, nil
 }
 
 // edit applies the edits to a whole header section.
-func (e *HeaderEdits) edit(section []byte) ([]byte, []string) {
+func (e *HeaderEdits) edit(section []byte) ([]byte, []Change) {
 	fields, tail := splitHeader(section)
 	nl := sectionLineBreak(section)
 	var added []byte
-	var changes []string
+	var changes []Change
 	for _, a := range e.Add {
 		added = append(added, a.Name+": "+a.Value...)
 		added = append(added, nl...)
-		changes = append(changes, "added header "+a.Name)
+		changes = append(changes, Change{KindHeaderAdded, "added header " + a.Name})
 	}
 
-	// One line per edit and name, however the fields spell it.
+	// One change per edit and name, however the fields spell it.
 	counts := map[string]int{}
-	var order, notes []string
-	note := func(s string) {
+	var order []string
+	var notes []Change
+	note := func(kind Kind, s string) {
 		k := strings.ToLower(s)
 		if counts[k] == 0 {
-			order, notes = append(order, k), append(notes, s)
+			order, notes = append(order, k), append(notes, Change{kind, s})
 		}
 		counts[k]++
 	}
@@ -169,13 +170,17 @@ func (e *HeaderEdits) edit(section []byte) ([]byte, []string) {
 			inserted = true
 		}
 		if e.removes(f.name) {
-			note("removed header " + f.name)
+			note(KindHeaderRemoved, "removed header "+f.name)
 			continue
 		}
 		if to, why := e.renames(f.name); to != "" {
 			out = append(out, to...)
 			out = append(out, f.raw[len(f.name):]...)
-			note("renamed header " + f.name + " to " + to + why)
+			kind := KindHeaderRenamed
+			if why != "" {
+				kind = KindReadReceiptDisarmed
+			}
+			note(kind, "renamed header "+f.name+" to "+to+why)
 			continue
 		}
 		out = append(out, f.raw...)
@@ -187,11 +192,11 @@ func (e *HeaderEdits) edit(section []byte) ([]byte, []string) {
 		out = append(out, added...)
 	}
 	out = append(out, tail...)
-	for i, s := range notes {
+	for i, c := range notes {
 		if n := counts[order[i]]; n > 1 {
-			s = fmt.Sprintf("%s (%d fields)", s, n)
+			c.Detail = fmt.Sprintf("%s (%d fields)", c.Detail, n)
 		}
-		changes = append(changes, s)
+		changes = append(changes, c)
 	}
 	return out, changes
 }

@@ -128,7 +128,7 @@ func TestHeaderEdits(t *testing.T) {
 			if string(got) != tt.want {
 				t.Errorf("got\n%q\nwant\n%q", trimForLog(got), trimForLog([]byte(tt.want)))
 			}
-			if strings.Join(changes, "|") != strings.Join(tt.changes, "|") {
+			if strings.Join(Details(changes), "|") != strings.Join(tt.changes, "|") {
 				t.Errorf("changes %q, want %q", changes, tt.changes)
 			}
 			_, delta, _, _ := tt.edits.apply(strings.NewReader(tt.in))

@@ -47,10 +47,10 @@ type Opener func() (io.ReadCloser, error)
 // Changes is copied as it was, boundaries, preamble and epilogue included.
 type LineFix struct {
 	Limit int
-	// Changes lists what WriteTo changes, one line per header field or part,
+	// Changes lists what WriteTo changes, one per header field or part,
 	// e.g. "part 1.2 text/html: 1 line of 20000 bytes re-encoded as
 	// quoted-printable (was 7bit)". Empty when no line is over Limit.
-	Changes []string
+	Changes []Change
 	// Unfixed lists the long lines WriteTo leaves as they are, and why.
 	Unfixed []string
 

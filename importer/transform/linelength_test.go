@@ -141,7 +141,7 @@ func TestFixLongLines(t *testing.T) {
 				t.Fatalf("changes %q, want %q", fix.Changes, tt.changes)
 			}
 			for i, c := range tt.changes {
-				if !strings.Contains(fix.Changes[i], c) {
+				if !strings.Contains(fix.Changes[i].Detail, c) {
 					t.Errorf("change %d: %q, want %q", i, fix.Changes[i], c)
 				}
 			}

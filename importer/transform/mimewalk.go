@@ -57,7 +57,7 @@ type entityPlan struct {
 // the walk meets them.
 type linePlan struct {
 	entities map[int]*entityPlan
-	changes  []string
+	changes  []Change
 	unfixed  []string
 }
 
@@ -240,7 +240,9 @@ func (w *mimeWalker) header(ord int, label string, section []byte, message bool)
 		_, folded, unfixed := foldHeaderSection(section, w.limit, label)
 		if len(folded) > 0 {
 			w.plan.entity(ord).fold = true
-			w.plan.changes = append(w.plan.changes, folded...)
+			for _, f := range folded {
+				w.plan.changes = append(w.plan.changes, Change{KindHeaderFolded, f})
+			}
 		}
 		w.plan.unfixed = append(w.plan.unfixed, unfixed...)
 		return nil
@@ -380,7 +382,7 @@ func (w *mimeWalker) planLeaf(ord int, label string, info entityInfo, message bo
 		if was == "" {
 			was = "no Content-Transfer-Encoding"
 		}
-		w.plan.changes = append(w.plan.changes, fmt.Sprintf("%s: %s re-encoded as quoted-printable (was %s)", label, m.describe(), was))
+		w.plan.changes = append(w.plan.changes, Change{KindLineReencoded, fmt.Sprintf("%s: %s re-encoded as quoted-printable (was %s)", label, m.describe(), was)})
 		p := w.plan.entity(ord)
 		p.action, p.addMIMEVersion = actionQuotedPrint, message
 		return nil
@@ -394,7 +396,7 @@ func (w *mimeWalker) planLeaf(ord int, label string, info entityInfo, message bo
 		how = "re-wrapped with quoted-printable soft line breaks at 76 characters"
 	}
 	if after.long < m.long {
-		w.plan.changes = append(w.plan.changes, fmt.Sprintf("%s: %s %s", label, m.describe(), how))
+		w.plan.changes = append(w.plan.changes, Change{KindLineRewrapped, fmt.Sprintf("%s: %s %s", label, m.describe(), how)})
 		w.plan.entity(ord).action = action
 	}
 	if after.long > 0 {

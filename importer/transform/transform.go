@@ -10,19 +10,21 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// ErrSizeMismatch is returned by a Result's Body when the message
-// turns out shorter or longer than the size announced for it: an APPEND
-// literal of the wrong length would wreck the IMAP session, so the read
-// fails instead.
+// ErrSizeMismatch is returned by Apply or by a Result's Body when the
+// message turns out shorter or longer than the size announced for it: an
+// APPEND literal of the wrong length would wreck the IMAP session, so the
+// read fails instead.
 var ErrSizeMismatch = errors.New("message size differs from the size announced")
 
 // smallMessage is the size up to which Apply reads a message into memory
-// for the line-length check instead of reading it from the archive twice.
+// once instead of reading it from the archive twice or more (to learn its
+// size on the wire, to check its lines, then to send it).
 const smallMessage = 1 << 20
 
 // Set is the import transforms chosen for one run: each a pure
 // function of the message, each change reported. The zero value changes
-// nothing but what IMAP requires (see FlagRules).
+// nothing but what IMAP requires (see FlagRules and the wire stage in
+// wire.go).
 type Set struct {
 	// Profile is the destination's profile; SplitForAppend follows it.
 	Profile Profile
@@ -48,15 +50,19 @@ type Result struct {
 	// StoreAfter are flags to set with STORE once the APPEND succeeded
 	// (Exchange's \Flagged, see SplitForAppend); usually empty.
 	StoreAfter format.Flags
-	// Body yields exactly Size bytes, the message as transformed; the
-	// caller must Close it. Nil when Skip is set.
+	// Body yields exactly Size bytes, the message as transformed, in CRLF
+	// lines; the caller must Close it. Nil when Skip is set.
 	Body io.ReadCloser
 	// Size is the length of Body, known before it is read, as an IMAP
 	// literal needs.
 	Size int64
-	// Changes says what the transforms changed, one line each; empty when
-	// the message goes as it was stored.
-	Changes []string
+	// HasNUL is set when Body holds a NUL byte, which IMAP takes only in a
+	// BINARY literal ~{Size} (RFC 3516): the caller sends it so or refuses
+	// the message.
+	HasNUL bool
+	// Changes say what the transforms changed, one each; empty when the
+	// message goes as it was stored. Kinds(Changes) is what a report counts.
+	Changes []Change
 	// Skip, when set, says why the message is not to be imported at all.
 	Skip string
 }
@@ -98,22 +104,22 @@ func (t *Set) SkipReason(m format.Message) string {
 // PERMANENTFLAGS are permanent (empty when unknown), reading the message's
 // bytes through open.
 //
-// The contract on Body and Size:
-//   - When no transform changes the bytes, Body is a reader open returned,
-//     passed through without a copy, and Size is m.Size.
-//   - When only header edits change them, Body streams the edited header
-//     followed by the rest of the archive's reader; Size is m.Size plus what
-//     the edits added. Only the header section is held in memory.
+// The stages run in this order: header edits, the line fix, then the wire
+// stage (bare LF to CRLF, NUL noted). How Body and Size come about:
+//   - A message up to smallMessage (1 MiB) is read into memory once, header
+//     edits applied, and every stage works on those bytes.
+//   - A bigger one is never held: it is read through open once to learn its
+//     size on the wire, then Body streams it from open again, header edits
+//     and line endings converted on the fly. Only a header section is held.
 //   - When long lines are re-encoded, the new size cannot be known without
-//     writing the message out: it is spooled to a temporary file in TempDir,
-//     which Body's Close removes.
+//     writing the message out: it is spooled, line endings converted, to a
+//     temporary file in TempDir, which Body's Close removes. With
+//     MaxLineLength set, a big message is read through open two or three
+//     times before that (check, then plan and rewrite).
 //
-// In every case Body fails with ErrSizeMismatch rather than yield a byte
-// count other than Size. With MaxLineLength set, a message up to 1 MiB is
-// read into memory once; a bigger one is read through open two or three
-// times instead (check, then stream; or check, plan, rewrite), never held.
-// Skip is set, and Body nil, for a message over MaxSize, before or after
-// the transforms.
+// Apply or Body fails with ErrSizeMismatch rather than yield a byte count
+// other than Size. Skip is set, and Body nil, for a message over MaxSize,
+// before or after the transforms.
 func (t *Set) Apply(m format.Message, permanent []string, open Opener) (*Result, error) {
 	res := &Result{}
 	if why := t.SkipReason(m); why != "" {
@@ -123,40 +129,40 @@ func (t *Set) Apply(m format.Message, permanent []string, open Opener) (*Result,
 	flags, changes := t.Flags.Apply(m.Flags, permanent)
 	res.Flags, res.StoreAfter = SplitForAppend(flags, t.Profile)
 	if len(res.StoreAfter) > 0 {
-		changes = append(changes, `flag \Flagged set with STORE after the APPEND (the destination forgets it when APPEND sets it)`)
+		changes = append(changes, Change{KindFlagStoredAfter, `flag \Flagged set with STORE after the APPEND (the destination forgets it when APPEND sets it)`})
 	}
 
 	edits := t.Headers
 	if t.ProvenanceAccount != "" {
 		edits.Add = append(append([]HeaderAdd(nil), edits.Add...), Provenance(t.ProvenanceAccount, m))
 	}
-	body, size, bodyChanges, err := t.body(m, &edits, open)
+	b, err := t.body(m, &edits, open)
 	if err != nil {
 		return nil, err
 	}
-	res.Changes = append(changes, bodyChanges...)
-	if why := CheckMaxSize(size, t.MaxSize); why != "" {
-		body.Close()
+	res.Changes, res.HasNUL = append(changes, b.changes...), b.nul
+	if why := CheckMaxSize(b.size, t.MaxSize); why != "" {
+		b.rc.Close()
 		res.Skip = why + " after the transforms"
 		return res, nil
 	}
-	res.Body, res.Size = &exactSizeReader{rc: body, left: size}, size
+	res.Body, res.Size = &exactSizeReader{rc: b.rc, left: b.size}, b.size
 	return res, nil
 }
 
-// body returns the message's bytes after the header edits and the line
-// fix, their size and what changed.
-func (t *Set) body(m format.Message, edits *HeaderEdits, open Opener) (io.ReadCloser, int64, []string, error) {
-	if edits.IsZero() && t.MaxLineLength == 0 {
-		rc, err := open()
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("open message: %w", err)
-		}
-		return rc, m.Size, nil, nil
-	}
+// wireBody is a message as it goes over the wire.
+type wireBody struct {
+	rc      io.ReadCloser
+	size    int64
+	nul     bool
+	changes []Change
+}
+
+// body runs the header edits, the line fix and the wire stage.
+func (t *Set) body(m format.Message, edits *HeaderEdits, open Opener) (wireBody, error) {
 	// The header edits are pure, so re-applying them to a fresh reader
-	// gives the same bytes each time the line fix re-opens the message.
-	var changes []string
+	// gives the same bytes each time a later stage re-opens the message.
+	var changes []Change
 	var delta int64
 	first := true
 	edited := func() (io.ReadCloser, error) {
@@ -174,59 +180,97 @@ func (t *Set) body(m format.Message, edits *HeaderEdits, open Opener) (io.ReadCl
 		}
 		return readCloser{Reader: r, Closer: rc}, nil
 	}
-	if t.MaxLineLength == 0 {
-		rc, err := edited()
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return rc, m.Size + delta, changes, nil
-	}
 
 	src := edited
+	var mem []byte
 	if m.Size <= smallMessage {
 		rc, err := edited()
 		if err != nil {
-			return nil, 0, nil, err
+			return wireBody{}, err
 		}
-		b, err := io.ReadAll(io.LimitReader(rc, smallMessage+int64(maxHeaderSection)+1))
+		mem, err = io.ReadAll(io.LimitReader(rc, smallMessage+int64(maxHeaderSection)+1))
 		rc.Close()
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("read message: %w", err)
+			return wireBody{}, fmt.Errorf("read message: %w", err)
 		}
-		if int64(len(b)) != m.Size+delta {
-			return nil, 0, nil, fmt.Errorf("%w: read %d bytes, expected %d", ErrSizeMismatch, len(b), m.Size+delta)
+		if int64(len(mem)) != m.Size+delta {
+			return wireBody{}, fmt.Errorf("%w: read %d bytes, expected %d", ErrSizeMismatch, len(mem), m.Size+delta)
 		}
-		src = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		src = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(mem)), nil }
 	}
-	fix, err := PlanLineFix(src, t.MaxLineLength)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	changes = append(changes, fix.Changes...)
-	for _, u := range fix.Unfixed {
-		changes = append(changes, "line too long: "+u)
-	}
-	if !fix.Rewrites() {
-		rc, err := src()
+	if t.MaxLineLength != 0 {
+		fix, err := PlanLineFix(src, t.MaxLineLength)
 		if err != nil {
-			return nil, 0, nil, err
+			return wireBody{}, err
 		}
-		return rc, m.Size + delta, changes, nil
+		changes = append(changes, fix.Changes...)
+		for _, u := range fix.Unfixed {
+			changes = append(changes, Change{KindLineLeftLong, "line too long: " + u})
+		}
+		if fix.Rewrites() {
+			b, err := t.spool(fix)
+			b.changes = append(changes, b.changes...)
+			return b, err
+		}
 	}
+
+	var scan wireScan
+	if mem != nil {
+		scan.Write(mem)
+		out := mem
+		if scan.bareLF > 0 {
+			out, _ = appendCRLF(make([]byte, 0, scan.size()), mem, false)
+		}
+		return wireBody{rc: io.NopCloser(bytes.NewReader(out)), size: scan.size(), nul: scan.nul,
+			changes: append(changes, scan.changes()...)}, nil
+	}
+	if err := scanAll(&scan, src); err != nil {
+		return wireBody{}, err
+	}
+	if scan.n != m.Size+delta {
+		return wireBody{}, fmt.Errorf("%w: read %d bytes, expected %d", ErrSizeMismatch, scan.n, m.Size+delta)
+	}
+	rc, err := src()
+	if err != nil {
+		return wireBody{}, err
+	}
+	if scan.bareLF > 0 {
+		rc = readCloser{Reader: newCRLFReader(rc), Closer: rc}
+	}
+	return wireBody{rc: rc, size: scan.size(), nul: scan.nul, changes: append(changes, scan.changes()...)}, nil
+}
+
+// scanAll reads the message src opens through scan.
+func scanAll(scan *wireScan, src Opener) error {
+	rc, err := src()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := io.Copy(scan, rc); err != nil {
+		return fmt.Errorf("read message: %w", err)
+	}
+	return nil
+}
+
+// spool writes the message with its lines fixed to a temporary file, line
+// endings converted on the way, and returns it to be read from the start.
+func (t *Set) spool(fix *LineFix) (wireBody, error) {
 	f, err := os.CreateTemp(t.TempDir, "mailferry-message-*")
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("spool re-encoded message: %w", err)
+		return wireBody{}, fmt.Errorf("spool re-encoded message: %w", err)
 	}
 	spool := &spoolFile{f}
-	n, err := fix.WriteTo(f)
+	var scan wireScan
+	_, err = fix.WriteTo(io.MultiWriter(&scan, &crlfWriter{w: f}))
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		spool.Close()
-		return nil, 0, nil, fmt.Errorf("spool re-encoded message: %w", err)
+		return wireBody{}, fmt.Errorf("spool re-encoded message: %w", err)
 	}
-	return spool, n, changes, nil
+	return wireBody{rc: spool, size: scan.size(), nul: scan.nul, changes: scan.changes()}, nil
 }
 
 type readCloser struct {
@@ -283,8 +327,3 @@ func (e *exactSizeReader) Read(p []byte) (int, error) {
 }
 
 func (e *exactSizeReader) Close() error { return e.rc.Close() }
-
-// MayChangeBytes reports whether Apply can send other bytes than stored.
-func (t *Set) MayChangeBytes() bool {
-	return !t.Headers.IsZero() || t.ProvenanceAccount != "" || t.MaxLineLength != 0
-}

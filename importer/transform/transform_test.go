@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,6 +97,20 @@ func longestLine(b []byte) int {
 	return int(m.longest)
 }
 
+// toCRLF is b with every bare LF as CRLF, written out the plain way.
+func toCRLF(b []byte) []byte {
+	var out []byte
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestTransformsPassCorpusUnchanged checks that transforms with nothing to
+// do send every corpus message as stored, line endings aside.
 func TestTransformsPassCorpusUnchanged(t *testing.T) {
 	dovecot, err := ProfileByName("dovecot")
 	if err != nil {
@@ -109,7 +124,12 @@ func TestTransformsPassCorpusUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, file, err)
 			}
-			if res.Skip != "" || len(res.Changes) > 0 {
+			want := toCRLF(b)
+			var kinds []Kind
+			if !bytes.Equal(want, b) {
+				kinds = []Kind{KindCRLF}
+			}
+			if res.Skip != "" || !slices.Equal(Kinds(res.Changes), kinds) {
 				t.Errorf("%s %s: skip %q, changes %q", name, file, res.Skip, res.Changes)
 				continue
 			}
@@ -118,8 +138,8 @@ func TestTransformsPassCorpusUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: read: %v", name, file, err)
 			}
-			if !bytes.Equal(got, b) || res.Size != int64(len(b)) {
-				t.Errorf("%s %s: body changed (%d bytes, size %d, want %d)", name, file, len(got), res.Size, len(b))
+			if !bytes.Equal(got, want) || res.Size != int64(len(want)) || res.HasNUL {
+				t.Errorf("%s %s: body changed (%d bytes, size %d, want %d; NUL %v)", name, file, len(got), res.Size, len(want), res.HasNUL)
 			}
 			if !slicesEqual(res.Flags, m.Flags) {
 				t.Errorf("%s %s: flags %q, want %q", name, file, res.Flags, m.Flags)
@@ -145,6 +165,7 @@ func TestTransformsApply(t *testing.T) {
 		skip       string
 		wantFlags  format.Flags
 		wantAfter  format.Flags
+		kinds      []Kind   // Kinds(Changes), exactly
 		changes    []string // substrings, each in some change
 		contains   []string // in the body
 		notContain []string
@@ -153,24 +174,29 @@ func TestTransformsApply(t *testing.T) {
 			name: "exchange disarms and fixes lines", tr: exchange.Transforms(), file: "06-long-line.eml",
 			flags: format.Flags{format.FlagFlagged, format.FlagSeen, "$label1"}, permanent: nil,
 			wantFlags: format.Flags{format.FlagSeen}, wantAfter: format.Flags{format.FlagFlagged},
-			changes:  []string{"keyword $label1 dropped", `\Flagged set with STORE`, "part 1 text/plain: 1 line of 20000 bytes re-encoded as quoted-printable (was 7bit)"},
-			contains: []string{"Content-Transfer-Encoding: quoted-printable\n", "\nEnd of report.\n"},
+			kinds: []Kind{KindFlagDropped, KindFlagStoredAfter, KindLineReencoded, KindCRLF},
+			changes: []string{"keyword $label1 dropped", `\Flagged set with STORE`, "part 1 text/plain: 1 line of 20000 bytes re-encoded as quoted-printable (was 7bit)",
+				"bare LF sent as CRLF"},
+			contains: []string{"Content-Transfer-Encoding: quoted-printable\r\n", "\r\nEnd of report.\r\n"},
 		},
 		{
 			name: "exchange read receipt", tr: exchange.Transforms(), file: "11-read-receipt.eml",
+			kinds:      []Kind{KindReadReceiptDisarmed},
 			changes:    []string{"renamed header Disposition-Notification-To to X-Disposition-Notification-To", "renamed header Return-Receipt-To to X-Return-Receipt-To"},
 			contains:   []string{"\r\nX-Disposition-Notification-To: Grace Hopper <grace@example.com>\r\nX-Return-Receipt-To: grace@example.com\r\n"},
 			notContain: []string{"\nDisposition-Notification-To"},
 		},
 		{
 			name: "provenance, CRLF", tr: Set{ProvenanceAccount: "alice@example.com"}, file: "01-plain-crlf.eml",
+			kinds:    []Kind{KindHeaderAdded},
 			changes:  []string{"added header X-Mailferry-Source"},
 			contains: []string{"X-Mailferry-Source: account=\"alice@example.com\"; folder=\"Sent Items\"; uid=42\r\nReturn-Path:"},
 		},
 		{
 			name: "provenance, LF", tr: Set{ProvenanceAccount: "alice"}, file: "02-bare-lf.eml",
-			changes:  []string{"added header X-Mailferry-Source"},
-			contains: []string{"X-Mailferry-Source: account=alice; folder=\"Sent Items\"; uid=42\n"},
+			kinds:    []Kind{KindHeaderAdded, KindCRLF},
+			changes:  []string{"added header X-Mailferry-Source", "line endings: 24 bare LF sent as CRLF"},
+			contains: []string{"X-Mailferry-Source: account=alice; folder=\"Sent Items\"; uid=42\r\n"},
 		},
 		{
 			name: "over max size", tr: Set{MaxSize: 1000}, file: "06-long-line.eml",
@@ -182,9 +208,11 @@ func TestTransformsApply(t *testing.T) {
 		},
 		{
 			name: "big message, line limit met", tr: Set{MaxLineLength: 998}, file: "07-big-attachment.eml",
+			kinds: []Kind{KindCRLF}, changes: []string{"line endings: 92005 bare LF sent as CRLF"},
 		},
 		{
 			name: "big message, header edit", tr: Set{MaxLineLength: 998, Headers: HeaderEdits{Remove: []string{"Received"}}}, file: "07-big-attachment.eml",
+			kinds:   []Kind{KindHeaderRemoved, KindCRLF},
 			changes: []string{"removed header Received"}, notContain: []string{"Received:"},
 		},
 	}
@@ -215,14 +243,14 @@ func TestTransformsApply(t *testing.T) {
 			if int64(len(got)) != res.Size {
 				t.Errorf("body %d bytes, size %d", len(got), res.Size)
 			}
-			all := strings.Join(res.Changes, "\n")
+			all := strings.Join(Details(res.Changes), "\n")
 			for _, c := range tt.changes {
 				if !strings.Contains(all, c) {
 					t.Errorf("changes lack %q:\n%s", c, all)
 				}
 			}
-			if len(tt.changes) == 0 && len(res.Changes) > 0 {
-				t.Errorf("unexpected changes:\n%s", all)
+			if !slices.Equal(Kinds(res.Changes), tt.kinds) {
+				t.Errorf("kinds %q, want %q:\n%s", Kinds(res.Changes), tt.kinds, all)
 			}
 			for _, c := range tt.contains {
 				if !bytes.Contains(got, []byte(c)) {
@@ -243,29 +271,60 @@ func TestTransformsApply(t *testing.T) {
 			if len(tt.changes) == 0 && !bytes.Equal(got, b) {
 				t.Errorf("body changed without a change reported")
 			}
+			if bytes.Contains(bytes.ReplaceAll(got, []byte("\r\n"), nil), []byte("\n")) {
+				t.Errorf("a bare LF is left")
+			}
 		})
 	}
 }
 
+// applyAndRead runs tr over the message open opens, announced as size
+// bytes, and reads its Body; the error is Apply's or the read's.
+func applyAndRead(tr Set, size int64, open Opener) (*Result, []byte, error) {
+	res, err := tr.Apply(format.Message{Size: size}, nil, open)
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := io.ReadAll(res.Body)
+	if cerr := res.Body.Close(); err == nil {
+		err = cerr
+	}
+	return res, got, err
+}
+
+// bigMessage is a message in bare LF lines, more than smallMessage long.
+func bigMessage() []byte {
+	line := "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\n"
+	return []byte("Subject: big\n\n" + strings.Repeat(line, smallMessage/len(line)+100))
+}
+
 func TestTransformsApplySizeMismatch(t *testing.T) {
-	b := corpusFiles(t)["01-plain-crlf.eml"]
-	for _, tr := range []Set{{}, {Headers: HeaderEdits{DisarmReadReceipts: true}}} {
-		for _, size := range []int64{int64(len(b)) - 1, int64(len(b)) + 1} {
-			res, err := tr.Apply(format.Message{Size: size}, nil, bytesOpener(b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = io.ReadAll(res.Body)
-			res.Body.Close()
-			if !errors.Is(err, ErrSizeMismatch) {
-				t.Errorf("size %d of %d: err %v, want ErrSizeMismatch", size, len(b), err)
+	small := corpusFiles(t)["01-plain-crlf.eml"]
+	for _, b := range [][]byte{small, bigMessage()} {
+		for _, tr := range []Set{{}, {Headers: HeaderEdits{DisarmReadReceipts: true}}, {MaxLineLength: 998}} {
+			for _, size := range []int64{int64(len(b)) - 1, int64(len(b)) + 1} {
+				if _, _, err := applyAndRead(tr, size, bytesOpener(b)); !errors.Is(err, ErrSizeMismatch) {
+					t.Errorf("%+v, size %d of %d: err %v, want ErrSizeMismatch", tr, size, len(b), err)
+				}
 			}
 		}
 	}
-	// Read into memory for the line check, the mismatch shows at once.
-	_, err := (&Set{MaxLineLength: 998}).Apply(format.Message{Size: int64(len(b)) + 1}, nil, bytesOpener(b))
-	if !errors.Is(err, ErrSizeMismatch) {
-		t.Errorf("line check: err %v, want ErrSizeMismatch", err)
+	// A big message is read twice, to learn its size and to send it: one
+	// that changes in between fails as it is sent, longer, shorter, or as
+	// long with one more line to end in CRLF.
+	b := bigMessage()
+	for _, later := range [][]byte{append(bytes.Clone(b), 'x'), b[:len(b)-1], bytes.Replace(b, []byte("0"), []byte("\n"), 1)} {
+		calls := 0
+		open := func() (io.ReadCloser, error) {
+			calls++
+			if calls > 1 {
+				return io.NopCloser(bytes.NewReader(later)), nil
+			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}
+		if _, _, err := applyAndRead(Set{}, int64(len(b)), open); !errors.Is(err, ErrSizeMismatch) {
+			t.Errorf("changed from %d to %d bytes: err %v, want ErrSizeMismatch", len(b), len(later), err)
+		}
 	}
 }
 
