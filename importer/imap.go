@@ -290,6 +290,8 @@ type appendJob struct {
 	folder format.Folder
 	msg    format.Message
 	dest   string
+	// read is the message read ahead for its folder, nil if not.
+	read *readMessage
 }
 
 // appendAll streams the snapshot's messages to the workers, passing over
@@ -350,14 +352,21 @@ func (im *importer) appendAll(ctx context.Context) error {
 		if im.keys != nil {
 			im.keys[key] = true
 		}
-		if f := im.folders[mp.Dest]; f != nil {
+		j := appendJob{key: key, folder: srcFolders[m.Folder], msg: m, dest: mp.Dest}
+		im.mu.Lock()
+		f := im.folders[mp.Dest]
+		im.mu.Unlock()
+		if f != nil {
 			if e, ok := f.alive[key]; ok {
 				im.alreadyThere(f, e, m)
 				return nil
 			}
+			// Reading here, ahead of the workers, keeps the server busy
+			// while the archive is read.
+			j.read = im.read(m, f)
 		}
 		select {
-		case jobs <- appendJob{key: key, folder: srcFolders[m.Folder], msg: m, dest: mp.Dest}:
+		case jobs <- j:
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
@@ -375,7 +384,9 @@ func (im *importer) appendAll(ctx context.Context) error {
 // update of its flags where the snapshot's differ from those it was
 // given.
 func (im *importer) alreadyThere(f *destFolder, e ManifestEntry, m format.Message) {
+	im.mu.Lock()
 	im.rep.AlreadyThere++
+	im.mu.Unlock()
 	im.opts.Progress.Message(f.name, m.Size, false)
 	want, _ := im.opts.Transforms.Flags.Apply(m.Flags, f.permanentFlags)
 	if add, remove := flagDiff(e.Flags, want); len(add)+len(remove) > 0 {

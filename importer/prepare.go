@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -15,10 +16,14 @@ import (
 
 // prepared is a message whose intent is ready to be written.
 type prepared struct {
-	job        appendJob
-	f          *destFolder
-	entry      ManifestEntry
-	storeAfter format.Flags
+	job   appendJob
+	f     *destFolder
+	entry ManifestEntry
+	// flags go with the APPEND, storeAfter in a STORE after it.
+	flags, storeAfter format.Flags
+	// data, when not nil, is what to send, kept from preparing so that
+	// a small message is read from the archive once (see keepBytes).
+	data []byte
 }
 
 // prepareAll prepares jobs on c and writes the intents of those to send,
@@ -63,46 +68,81 @@ func (im *importer) prepare(c *imapclient.Client, j appendJob) (prepared, bool, 
 	if e, ok := im.opts.Manifest.Lookup(j.key, f.name); ok && e.Done && !im.isStale(f, j.key) {
 		return prepared{}, false, nil // landed in an earlier attempt of this run
 	}
-	res, err := im.opts.Transforms.Apply(j.msg, f.permanentFlags, im.opener(j.msg.ID))
-	if err != nil {
-		im.damaged(j, err)
+	r := j.read
+	if r == nil || r.folder != f {
+		r = im.read(j.msg, f)
+	}
+	switch {
+	case r.err != nil:
+		im.damaged(j, r.err)
 		return prepared{}, false, nil
-	}
-	if res.Skip != "" {
-		return prepared{}, false, im.skip(j, f, res.Skip)
-	}
-	if res.HasNUL && !c.Caps().Has(imap.CapBinary) {
-		res.Body.Close()
+	case r.skip != "":
+		return prepared{}, false, im.skip(j, f, r.skip)
+	case r.hasNUL && !c.Caps().Has(imap.CapBinary):
 		im.fail(j, "the message holds NUL bytes, which IMAP takes only in a BINARY literal (RFC 3516), and the server has no BINARY")
 		return prepared{}, false, nil
 	}
-	// The intent names the bytes that will be sent, which settling and
-	// verify look for: the stored ones unless something changed them.
-	sent, size := j.msg.ID, res.Size
-	if len(res.Changes) > 0 || size != j.msg.Size {
-		h := sha256.New()
-		n, err := io.Copy(h, res.Body)
-		res.Body.Close()
-		if err != nil {
-			im.damaged(j, err)
-			return prepared{}, false, nil
-		}
-		copy(sent[:], h.Sum(nil))
-		size = n
-	} else {
-		res.Body.Close()
-	}
-	flags := format.NormalizeFlags(append(append([]string(nil), res.Flags...), res.StoreAfter...))
+	flags := format.NormalizeFlags(append(append([]string(nil), r.flags...), r.storeAfter...))
 	im.mu.Lock()
 	uidNext := f.uidNext
 	im.mu.Unlock()
-	entry := ManifestEntry{Key: j.key, Folder: f.name, Blob: j.msg.ID, Sent: sent, Size: size, Binary: res.HasNUL, Flags: flags,
+	entry := ManifestEntry{Key: j.key, Folder: f.name, Blob: j.msg.ID, Sent: r.sent, Size: r.size, Binary: r.hasNUL, Flags: flags,
 		UIDValidity: f.uidValidity, UIDNext: uidNext}
 	if dup, err := im.alreadyHeld(c, f, j, entry); dup || err != nil {
 		return prepared{}, false, err
 	}
-	im.noteChanges(res.Changes)
-	return prepared{job: j, f: f, storeAfter: res.StoreAfter, entry: entry}, true, nil
+	im.noteChanges(r.changes)
+	return prepared{job: j, f: f, flags: r.flags, storeAfter: r.storeAfter, entry: entry, data: r.data}, true, nil
+}
+
+// readMessage is a message read through the transforms for one destination
+// folder: what prepare needs to write its intent, and for a small message
+// the bytes to send, so that it is read from the archive once.
+type readMessage struct {
+	folder            *destFolder
+	flags, storeAfter format.Flags
+	changes           []transform.Change
+	hasNUL            bool
+	// size and sent are the length and SHA-256 of the bytes to send.
+	size int64
+	sent format.ID
+	data []byte // nil for a message over keepMessage
+	skip string
+	err  error // the archive could not give the message back
+}
+
+// keepMessage bounds the messages whose bytes are kept from reading to
+// sending; with a batch being sent and one queued, at most 128 are.
+const keepMessage = 128 << 10
+
+// read runs the transforms over a message for folder f and learns the
+// size and hash of what will be sent. It needs no connection, so the
+// snapshot's reader runs it ahead of the workers, while they send.
+func (im *importer) read(m format.Message, f *destFolder) *readMessage {
+	res, err := im.opts.Transforms.Apply(m, f.permanentFlags, im.opener(m.ID))
+	if err != nil {
+		return &readMessage{folder: f, err: err}
+	}
+	if res.Skip != "" {
+		return &readMessage{folder: f, skip: res.Skip}
+	}
+	r := &readMessage{folder: f, flags: res.Flags, storeAfter: res.StoreAfter, changes: res.Changes, hasNUL: res.HasNUL, size: res.Size, sent: m.ID}
+	// The intent names the bytes that will be sent, which settling and
+	// verify look for: the stored ones unless something changed them.
+	changed := len(res.Changes) > 0 || res.Size != m.Size
+	switch {
+	case res.Size <= keepMessage:
+		r.data, r.err = io.ReadAll(res.Body)
+		if r.err == nil && changed {
+			r.sent = format.Sum(r.data)
+		}
+	case changed:
+		h := sha256.New()
+		r.size, r.err = io.Copy(h, res.Body)
+		copy(r.sent[:], h.Sum(nil))
+	}
+	res.Body.Close()
+	return r
 }
 
 // alreadyHeld looks for the message among the destination folder's
@@ -161,9 +201,13 @@ func (im *importer) isStale(f *destFolder, key string) bool {
 	return f.stale[key] != ""
 }
 
-// body returns what to APPEND for a prepared message: the transforms run
-// again (they are pure), and must give the size its intent noted.
+// body returns what to APPEND for a prepared message: the bytes kept, or
+// else the transforms run again (they are pure), which must give the size
+// its intent noted.
 func (im *importer) body(p prepared) (*transform.Result, error) {
+	if p.data != nil {
+		return &transform.Result{Flags: p.flags, StoreAfter: p.storeAfter, Body: io.NopCloser(bytes.NewReader(p.data)), Size: int64(len(p.data))}, nil
+	}
 	res, err := im.opts.Transforms.Apply(p.job.msg, p.f.permanentFlags, im.opener(p.job.msg.ID))
 	if err == nil && (res.Skip != "" || res.Size != p.entry.Size) {
 		if res.Body != nil {
