@@ -66,5 +66,5 @@ SyncState *
 		os.MkdirAll(filepath.Join(work, "mbsync"), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
-	printRounds("from a loopback Dovecot (STARTTLS)", n, raw, results)
+	printRounds("from a loopback Dovecot (STARTTLS)", n, raw, "mailferry", "mbsync", results)
 }

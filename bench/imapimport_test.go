@@ -69,5 +69,5 @@ SyncState %s/state%d/
 		os.MkdirAll(filepath.Join(work, fmt.Sprintf("state%d", round)), 0o755)
 		results["mbsync"] = append(results["mbsync"], timeRun(t, nil, mbsync, "-c", rc, "-a", "-q"))
 	}
-	printRounds("into a fresh loopback Dovecot user (STARTTLS)", n, raw, results)
+	printRounds("into a fresh loopback Dovecot user (STARTTLS)", n, raw, "mailferry", "mbsync", results)
 }

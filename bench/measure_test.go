@@ -126,36 +126,35 @@ func rounds() int {
 	return 3
 }
 
-// printRounds prints each tool's figures per round, mailferry's speed as
-// a multiple of mbsync's in the same round, and the medians.
-func printRounds(title string, n int, raw int64, results map[string][]timed) {
-	k := len(results["mailferry"])
+// printRounds prints each tool's figures per round, tool a's speed as a
+// multiple of tool b's in the same round, and the medians.
+func printRounds(title string, n int, raw int64, a, b string, results map[string][]timed) {
+	k := len(results[a])
 	fmt.Printf("\n%d messages, %.1f MB %s, %d rounds, A B A B:\n", n, float64(raw)/1e6, title, k)
-	fmt.Printf("%-10s %8s %12s %10s %14s %8s\n", "tool", "round", "messages/s", "MB/s", "peak RSS MiB", "ratio")
+	fmt.Printf("%-16s %6s %12s %10s %14s %8s\n", "tool", "round", "messages/s", "MB/s", "peak RSS MiB", "ratio")
 	rate := func(r timed) float64 { return float64(n) / r.wall.Seconds() }
 	var ratios []float64
 	for round := range k {
-		mf, mb := results["mailferry"][round], results["mbsync"][round]
-		ratios = append(ratios, rate(mf)/rate(mb))
-		for _, tool := range []string{"mailferry", "mbsync"} {
+		ratios = append(ratios, rate(results[a][round])/rate(results[b][round]))
+		for _, tool := range []string{a, b} {
 			r := results[tool][round]
 			ratio := ""
-			if tool == "mailferry" {
+			if tool == a {
 				ratio = fmt.Sprintf("%.2f", ratios[round])
 			}
-			fmt.Printf("%-10s %8d %12.0f %10.1f %14.1f %8s\n", tool, round+1, rate(r), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024, ratio)
+			fmt.Printf("%-16s %6d %12.0f %10.1f %14.1f %8s\n", tool, round+1, rate(r), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024, ratio)
 		}
 	}
-	for _, tool := range []string{"mailferry", "mbsync"} {
+	for _, tool := range []string{a, b} {
 		var rates []float64
 		var rss int64
 		for _, r := range results[tool] {
 			rates = append(rates, rate(r))
 			rss = max(rss, r.rssKiB)
 		}
-		fmt.Printf("median %-10s %8.0f messages/s, peak RSS %.1f MiB at most\n", tool, median(rates), float64(rss)/1024)
+		fmt.Printf("median %-16s %8.0f messages/s, peak RSS %.1f MiB at most\n", tool, median(rates), float64(rss)/1024)
 	}
-	fmt.Printf("median ratio mailferry/mbsync within a round: %.2f\n", median(ratios))
+	fmt.Printf("median ratio %s/%s within a round: %.2f\n", a, b, median(ratios))
 }
 
 func median(v []float64) float64 {

@@ -104,15 +104,8 @@ func VerifyIMAP(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*V
 	if err != nil {
 		return nil, err
 	}
-	idx, _, err := a.Index()
-	if err != nil {
-		return nil, err
-	}
-	rd, err := a.NewReader(idx)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
+	rd := &lazyReader{a: a}
+	defer rd.close()
 	rep := &VerifyReport{Account: run.Account, Snapshot: run.Snapshot.String(), Destination: opts.Destination, Quick: opts.Quick}
 	s := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
 	defer s.Close()
@@ -180,7 +173,7 @@ func expectedByFolder(a *archive.Archive, run Run, m *Manifest) (map[string][]*w
 }
 
 // checkFolder compares one destination folder with what it should hold.
-func checkFolder(c *imapclient.Client, rd *archive.Reader, dest string, wants []*want, quick bool) (FolderCheck, error) {
+func checkFolder(c *imapclient.Client, rd *lazyReader, dest string, wants []*want, quick bool) (FolderCheck, error) {
 	fc := FolderCheck{Folder: dest, Expected: len(wants)}
 	sel, err := c.Select(dest, &imap.SelectOptions{ReadOnly: true}).Wait()
 	var ie *imap.Error
@@ -224,7 +217,7 @@ func checkFolder(c *imapclient.Client, rd *archive.Reader, dest string, wants []
 
 // fetchAndCompare streams the folder's messages (bodies too unless quick)
 // and compares each with the record at its UID.
-func fetchAndCompare(c *imapclient.Client, rd *archive.Reader, fc *FolderCheck, byUID map[uint32]*want, quick bool) error {
+func fetchAndCompare(c *imapclient.Client, rd *lazyReader, fc *FolderCheck, byUID map[uint32]*want, quick bool) error {
 	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true}
 	section := &imap.FetchItemBodySection{Peek: true}
 	if !quick {
@@ -353,7 +346,7 @@ const maxCompare = 32 << 20
 
 // whatChanged fetches one changed message again and tells how it differs
 // from the archive's copy: only line endings, headers, or the body.
-func whatChanged(c *imapclient.Client, rd *archive.Reader, folder string, e ManifestEntry) (string, error) {
+func whatChanged(c *imapclient.Client, rd *lazyReader, folder string, e ManifestEntry) (string, error) {
 	if e.Size > maxCompare {
 		return "too large to compare", nil
 	}
@@ -365,7 +358,11 @@ func whatChanged(c *imapclient.Client, rd *archive.Reader, folder string, e Mani
 	if len(msgs) != 1 {
 		return "gone while verifying", nil
 	}
-	rc, n, err := rd.Open(e.Blob)
+	r, err := rd.reader()
+	if err != nil {
+		return "", err
+	}
+	rc, n, err := r.Open(e.Blob)
 	if err != nil {
 		return "", err
 	}
@@ -407,4 +404,31 @@ func changeKind(orig, got []byte) string {
 		return "body changed, headers identical"
 	}
 	return "headers and body changed"
+}
+
+// lazyReader opens the archive's messages only when verify first needs
+// one (to say what changed in a message): loading the index is most of
+// the cost of a verify that finds nothing wrong.
+type lazyReader struct {
+	a  *archive.Archive
+	rd *archive.Reader
+}
+
+func (l *lazyReader) reader() (*archive.Reader, error) {
+	if l.rd == nil {
+		idx, _, err := l.a.Index()
+		if err != nil {
+			return nil, err
+		}
+		if l.rd, err = l.a.NewReader(idx); err != nil {
+			return nil, err
+		}
+	}
+	return l.rd, nil
+}
+
+func (l *lazyReader) close() {
+	if l.rd != nil {
+		l.rd.Close()
+	}
 }
