@@ -337,22 +337,12 @@ func (im *importer) appendAll(ctx context.Context) error {
 	if im.opts.Delete {
 		im.keys = map[string]bool{}
 	}
-	srcFolders := map[string]format.Folder{}
-	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
-		if f := rec.Folder; f != nil {
-			srcFolders[f.Name] = *f
-			return nil
-		}
-		m := *rec.Message
-		mp := im.mappings[m.Folder]
-		if !selectable(mp) {
-			return nil
-		}
-		key := RecordKey(im.opts.Snapshot.Account, srcFolders[m.Folder], m)
+	err := im.walk(func(j appendJob) error {
+		key, m := j.key, j.msg
 		if im.keys != nil {
 			im.keys[key] = true
 		}
-		j := appendJob{key: key, folder: srcFolders[m.Folder], msg: m, dest: mp.Dest}
+		mp := im.mappings[m.Folder]
 		im.mu.Lock()
 		f := im.folders[mp.Dest]
 		im.mu.Unlock()
@@ -380,6 +370,25 @@ func (im *importer) appendAll(ctx context.Context) error {
 	return err
 }
 
+// walk calls fn for each message of the snapshot that goes somewhere, as
+// the job of appending it.
+func (im *importer) walk(fn func(appendJob) error) error {
+	srcFolders := map[string]format.Folder{}
+	return im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
+		if f := rec.Folder; f != nil {
+			srcFolders[f.Name] = *f
+			return nil
+		}
+		m := *rec.Message
+		mp := im.mappings[m.Folder]
+		if !selectable(mp) {
+			return nil
+		}
+		f := srcFolders[m.Folder]
+		return fn(appendJob{key: RecordKey(im.opts.Snapshot.Account, f, m), folder: f, msg: m, dest: mp.Dest})
+	})
+}
+
 // alreadyThere counts a message the destination holds and queues the
 // update of its flags where the snapshot's differ from those it was
 // given.
@@ -399,23 +408,15 @@ func (im *importer) countWork() error {
 	type work struct{ n, bytes int64 }
 	byDest := map[string]*work{}
 	var order []string
-	err := im.a.ReadSnapshot(im.opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
-		m := rec.Message
-		if m == nil {
-			return nil
-		}
-		mp := im.mappings[m.Folder]
-		if !selectable(mp) {
-			return nil
-		}
-		w := byDest[mp.Dest]
+	err := im.walk(func(j appendJob) error {
+		w := byDest[j.dest]
 		if w == nil {
 			w = &work{}
-			byDest[mp.Dest] = w
-			order = append(order, mp.Dest)
+			byDest[j.dest] = w
+			order = append(order, j.dest)
 		}
 		w.n++
-		w.bytes += m.Size
+		w.bytes += j.msg.Size
 		return nil
 	})
 	for _, d := range order {

@@ -7,7 +7,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailferry/mailferry/archive"
-	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/importer/foldermap"
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
@@ -74,19 +73,10 @@ func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fold
 		}
 	}
 	im.keys = map[string]bool{}
-	srcFolders := map[string]format.Folder{}
-	err = a.ReadSnapshot(opts.Snapshot.ID, func(rec format.SnapshotRecord) error {
-		if f := rec.Folder; f != nil {
-			srcFolders[f.Name] = *f
-			return nil
-		}
-		m := *rec.Message
+	err = im.walk(func(j appendJob) error {
+		key, m := j.key, j.msg
 		mp := im.mappings[m.Folder]
-		if !selectable(mp) {
-			return nil
-		}
 		p := &plans[index[m.Folder]]
-		key := RecordKey(opts.Snapshot.Account, srcFolders[m.Folder], m)
 		im.keys[key] = true
 		f := im.folders[mp.Dest]
 		if f != nil {

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/mailferry/mailferry/archive"
@@ -54,6 +52,22 @@ func verifyOnce(t *testing.T, a *archive.Archive, dst *testserver.Dovecot, path 
 
 func same(s string) string { return s }
 
+// seededPair starts a source Dovecot with n messages of alice's (seed),
+// exports them, and starts an empty destination for bob: the archive, its
+// snapshot and a path for the manifest.
+func seededPair(t *testing.T, n int) (src, dst *testserver.Dovecot, a *archive.Archive, snap archive.SnapshotInfo, manifest string) {
+	src = testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	dst = testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
+	seed(t, src, "alice", n)
+	dir := t.TempDir()
+	snap = exportAccount(t, src, "alice", "a-pw", dir)
+	a, err := archive.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, dst, a, snap, filepath.Join(t.TempDir(), "m.jsonl")
+}
+
 // wipeUser deletes every folder of user but INBOX and empties INBOX, as a
 // destination rebuilt at the same address would be.
 func wipeUser(t *testing.T, d *testserver.Dovecot, user string) {
@@ -72,13 +86,7 @@ func wipeUser(t *testing.T, d *testserver.Dovecot, user string) {
 // get their mail back (reported as restored, not "already there"), and an
 // import --into T2 after a plain one lands everything in T2.
 func TestImportRestoresWhatTheDestinationLost(t *testing.T) {
-	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
-	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
-	seed(t, src, "alice", 60)
-	dir := t.TempDir()
-	snap := exportAccount(t, src, "alice", "a-pw", dir)
-	a, _ := archive.Open(dir)
-	manifest := filepath.Join(t.TempDir(), "m.jsonl")
+	src, dst, a, snap, manifest := seededPair(t, 60)
 	want := mailbox(t, src, "alice", same)
 	total := len(want)
 
@@ -232,13 +240,8 @@ func TestVerifyChecksBytes(t *testing.T) {
 // expunges, a new message), is exported again, and the import of the
 // newer snapshot with Delete leaves the destination equal to the source.
 func TestImportCutOverConverges(t *testing.T) {
-	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
-	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}})
-	seed(t, src, "alice", 50)
-	dir := t.TempDir()
-	snap := exportAccount(t, src, "alice", "a-pw", dir)
-	a, _ := archive.Open(dir)
-	manifest := filepath.Join(t.TempDir(), "m.jsonl")
+	src, dst, a, snap, manifest := seededPair(t, 50)
+	dir := a.Dir()
 	importOnce(t, a, snap, dst, dst.IMAPAddr, manifest, nil)
 	// A message the user filed on the destination before cut-over is
 	// not the import's to delete.
@@ -346,5 +349,45 @@ func fileSize(p string) int64 {
 	return st.Size()
 }
 
-var _ = bytes.Equal
-var _ = time.Now
+// TestImportKeepsSourceFoldersApart: Drafts and Entwürfe (German for
+// drafts) both look like the drafts folder, so neither is moved onto the
+// destination's \Drafts by its name: they stay two folders, each with its
+// own messages, and the plan says why.
+func TestImportKeepsSourceFoldersApart(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "alice", Password: "a-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "b-pw"}}, SpecialUse: testserver.SpecialUseCreated})
+	for i, f := range []string{"Drafts", "Entwürfe"} {
+		src.CreateFolder(t, "alice", f, true)
+		for k := range 3 + i {
+			src.Append(t, "alice", f, testserver.Message{Body: testMessage(10*i+k, 600)})
+		}
+	}
+	dir := t.TempDir()
+	snap := exportAccount(t, src, "alice", "a-pw", dir)
+	a, _ := archive.Open(dir)
+	manifest := filepath.Join(t.TempDir(), "m.jsonl")
+	m, _ := OpenManifest(manifest)
+	plans, err := PlanIMAP(context.Background(), a, IMAPOptions{Dial: dialFor(t, dst, dst.IMAPAddr, "bob", "b-pw"), Snapshot: snap, Manifest: m})
+	m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests := map[string]string{}
+	for _, p := range plans {
+		dests[p.Source] = p.Dest
+		if p.Source == "Entwürfe" && !strings.Contains(strings.Join(p.Notes, "; "), "kept its name") {
+			t.Errorf("the plan does not say why Entwürfe kept its name: %q", p.Notes)
+		}
+	}
+	if dests["Drafts"] == dests["Entwürfe"] {
+		t.Fatalf("Drafts and Entwürfe both go to %q", dests["Drafts"])
+	}
+	importOnce(t, a, snap, dst, dst.IMAPAddr, manifest, nil)
+	count := map[string]int{}
+	for _, msg := range dst.Messages(t, "bob") {
+		count[msg.Folder]++
+	}
+	if count[dests["Drafts"]] != 3 || count[dests["Entwürfe"]] != 4 {
+		t.Errorf("destination folders hold %v; want 3 in %q and 4 in %q", count, dests["Drafts"], dests["Entwürfe"])
+	}
+}

@@ -73,6 +73,18 @@ func TestImportBytesTheServerCanTake(t *testing.T) {
 				if v, err := runCLIErr(append([]string{"verify"}, to...)...); err != nil {
 					t.Errorf("verify: %v\n%s", err, v)
 				}
+				// verify's exit statuses: 1 when the destination differs,
+				// 4 when it could not check (here: a manifest that records
+				// no import).
+				dst.Doveadm(t, "expunge", "-u", "bob", "mailbox", "INBOX", "uid", "1")
+				v, err := runCLIErr(append([]string{"verify"}, to...)...)
+				if exitCode(err) != 1 || !strings.Contains(v, "MISSING") {
+					t.Errorf("verify after a message was expunged: exit %d\n%s", exitCode(err), v)
+				}
+				v, err = runCLIErr(append([]string{"verify", "--manifest", filepath.Join(t.TempDir(), "empty.jsonl")}, to...)...)
+				if exitCode(err) != 4 || !strings.Contains(err.Error(), "could not check") {
+					t.Errorf("verify without a recorded import: exit %d\n%s", exitCode(err), v)
+				}
 				return
 			}
 			if exitCode(err) != 3 || len(got) != 2 || !strings.Contains(out, "NUL bytes") || !strings.Contains(out, "no BINARY") {
