@@ -104,3 +104,38 @@ func exitCode(err error) int {
 	}
 	return 1
 }
+
+// TestImportManifestPerDestination imports one archive, with the default
+// manifests, into users a_b and a=b of one server (whose names become the
+// same file-name characters) and into a_b again under the name
+// "localhost": both users get every message, and the second name appends
+// nothing twice.
+func TestImportManifestPerDestination(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "carol", Password: "carol-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "a_b", Password: "pw-1"}, {Name: "a=b", Password: "pw-2"}}})
+	seedMailbox(t, src, "carol", 30)
+	arch := filepath.Join(t.TempDir(), "archive")
+	runCLI(t, "export", "--from", "imap://carol@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile, "--password-file", writeSecret(t, "carol-pw"))
+	imp := func(user, host, pw string) string {
+		return runCLI(t, "import", "--archive", arch, "--to", "imap://"+user+"@"+host, "--tls-ca", dst.CAFile, "--password-file", writeSecret(t, pw))
+	}
+	for _, u := range []struct{ name, pw string }{{"a_b", "pw-1"}, {"a=b", "pw-2"}} {
+		if out := imp(u.name, dst.IMAPAddr, u.pw); !strings.Contains(out, "appended 30 (") {
+			t.Errorf("import into %s: %s", u.name, out)
+		}
+		if n := len(dst.Messages(t, u.name)); n != 30 {
+			t.Errorf("%s holds %d messages, want 30", u.name, n)
+		}
+	}
+	localhost := strings.Replace(dst.IMAPAddr, "127.0.0.1", "localhost", 1)
+	if out := imp("a_b", localhost, "pw-1"); !strings.Contains(out, "appended 0 (") || !strings.Contains(out, "duplicates skipped 30") {
+		t.Errorf("import into a_b as localhost: %s", out)
+	}
+	if n := len(dst.Messages(t, "a_b")); n != 30 {
+		t.Errorf("a_b holds %d messages after the import as localhost, want 30", n)
+	}
+	manifests, _ := filepath.Glob(filepath.Join(arch, "manifests", "*"))
+	if len(manifests) != 3 {
+		t.Errorf("manifests %q, want one per destination (3)", manifests)
+	}
+}

@@ -14,13 +14,15 @@ type User struct {
 }
 
 // userNamePattern keeps names usable as directory names and in Dovecot's
-// passwd-file, and leaves out '*', Dovecot's master-user separator.
-var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
+// passwd-file, and leaves out '*', Dovecot's master-user separator. '=' and
+// '+' are there for tests of names that differ only in characters a file
+// name cannot hold (the Dovecot config lets auth_username_chars take any).
+var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+=-]*$`)
 
 // validate rejects accounts that the servers' user files cannot hold.
 func (u User) validate() error {
 	if !userNamePattern.MatchString(u.Name) {
-		return fmt.Errorf("user name %q: want letters, digits and ._@+-", u.Name)
+		return fmt.Errorf("user name %q: want letters, digits and ._@+=-", u.Name)
 	}
 	if u.Password == "" || strings.ContainsAny(u.Password, ":\r\n") {
 		return fmt.Errorf("password of %s: want a non-empty password without ':' or line breaks", u.Name)
