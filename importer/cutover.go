@@ -73,9 +73,9 @@ func (im *importer) updateFlags(ctx context.Context, s *mailconn.Session) error 
 				}
 				selected = k.folder
 			}
-			var uids imap.UIDSet
-			for _, j := range jobs {
-				uids.AddNum(imap.UID(j.uid))
+			uids := make([]uint32, len(jobs))
+			for i, j := range jobs {
+				uids[i] = j.uid
 			}
 			err := storeFlags(c, uids, imap.StoreFlagsAdd, jobs[0].add)
 			if err == nil {
@@ -101,11 +101,16 @@ func (im *importer) updateFlags(ctx context.Context, s *mailconn.Session) error 
 	})
 }
 
-func storeFlags(c *imapclient.Client, uids imap.UIDSet, op imap.StoreFlagsOp, flags format.Flags) error {
+func storeFlags(c *imapclient.Client, uids []uint32, op imap.StoreFlagsOp, flags format.Flags) error {
 	if len(flags) == 0 {
 		return nil
 	}
-	return c.Store(uids, &imap.StoreFlags{Op: op, Silent: true, Flags: imapFlags(flags)}, nil).Close()
+	for _, set := range uidSets(uids) {
+		if err := c.Store(set, &imap.StoreFlags{Op: op, Silent: true, Flags: imapFlags(flags)}, nil).Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (im *importer) failFlags(j flagJob, err error) {
@@ -124,7 +129,7 @@ func (im *importer) deleteGone(ctx context.Context, s *mailconn.Session) error {
 	type gone struct {
 		folder string
 		keys   []string
-		uids   imap.UIDSet
+		uids   []uint32
 	}
 	var all []gone
 	for _, f := range im.folders {
@@ -132,7 +137,7 @@ func (im *importer) deleteGone(ctx context.Context, s *mailconn.Session) error {
 		for key, e := range f.alive {
 			if recordAccount(key) == account && !im.keys[key] {
 				g.keys = append(g.keys, key)
-				g.uids.AddNum(imap.UID(e.UID))
+				g.uids = append(g.uids, e.UID)
 			}
 		}
 		if len(g.keys) > 0 {
@@ -157,8 +162,10 @@ func (im *importer) deleteGone(ctx context.Context, s *mailconn.Session) error {
 			if err := storeFlags(c, g.uids, imap.StoreFlagsAdd, format.Flags{`\Deleted`}); err != nil {
 				return err
 			}
-			if err := c.UIDExpunge(g.uids).Close(); err != nil {
-				return err
+			for _, set := range uidSets(g.uids) {
+				if err := c.UIDExpunge(set).Close(); err != nil {
+					return err
+				}
 			}
 			for _, k := range g.keys {
 				if err := im.opts.Manifest.Abandon(k, g.folder); err != nil {
@@ -186,7 +193,7 @@ func storeFlagsAfter(c *imapclient.Client, later []storeLater) error {
 		if _, err := c.Select(l.folder, nil).Wait(); err != nil {
 			return fmt.Errorf("SELECT %q: %w", l.folder, err)
 		}
-		if err := storeFlags(c, imap.UIDSetNum(imap.UID(l.uid)), imap.StoreFlagsAdd, l.flags); err != nil {
+		if err := storeFlags(c, []uint32{l.uid}, imap.StoreFlagsAdd, l.flags); err != nil {
 			return fmt.Errorf("STORE %q uid %d: %w", l.folder, l.uid, err)
 		}
 	}

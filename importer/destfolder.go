@@ -87,40 +87,51 @@ func inspect(c *imapclient.Client, name string, m *Manifest, readOnly bool) (*de
 	if m != nil {
 		entries = m.In(name)
 	}
+	// The reasons are per folder, so that a report counts the restored
+	// messages of a folder under one of them.
+	recreated := fmt.Sprintf("folder %q was recreated (UIDVALIDITY changed)", name)
+	noUID := fmt.Sprintf("the server gave no UID in %q (no UIDPLUS): looked for by content", name)
+	gone := fmt.Sprintf("gone from %q (expunged since the import)", name)
 	for _, e := range entries {
 		switch {
 		case e.UIDValidity != f.uidValidity:
-			f.stale[e.Key] = fmt.Sprintf("folder %q was recreated (UIDVALIDITY %d, now %d)", name, e.UIDValidity, f.uidValidity)
+			f.stale[e.Key] = recreated
 		case e.UID == 0:
-			// No UIDPLUS when it went in: found by content, if there.
-			f.stale[e.Key] = fmt.Sprintf("the server gave no UID in %q; looked for by content", name)
+			f.stale[e.Key] = noUID
 		case !present(e.UID) || claimed[e.UID]:
-			f.stale[e.Key] = fmt.Sprintf("UID %d is gone from %q", e.UID, name)
+			f.stale[e.Key] = gone
 		default:
 			claimed[e.UID] = true
 			f.alive[e.Key] = e
 		}
 	}
-	var unknown imap.UIDSet
+	var unknown []uint32
 	for _, u := range uids {
 		if !claimed[uint32(u)] {
-			unknown.AddNum(u)
+			unknown = append(unknown, uint32(u))
 		}
 	}
-	if len(unknown) > 0 {
-		if err := f.readUnknown(c, unknown); err != nil {
-			return nil, err
-		}
+	if err := f.readUnknown(c, unknown); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
 
 // readUnknown fetches the Message-ID, size and date of the messages no
 // manifest entry claims.
-func (f *destFolder) readUnknown(c *imapclient.Client, uids imap.UIDSet) error {
+func (f *destFolder) readUnknown(c *imapclient.Client, uids []uint32) error {
+	f.byMessageID, f.bySize = map[string][]uint32{}, map[int64][]uint32{}
+	for _, set := range uidSets(uids) {
+		if err := f.readUnknownSet(c, set); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *destFolder) readUnknownSet(c *imapclient.Client, uids imap.UIDSet) error {
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
 	cmd := c.Fetch(uids, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}})
-	f.byMessageID, f.bySize = map[string][]uint32{}, map[int64][]uint32{}
 	for {
 		msg := cmd.Next()
 		if msg == nil {

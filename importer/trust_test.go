@@ -110,8 +110,13 @@ func TestImportRestoresWhatTheDestinationLost(t *testing.T) {
 
 	wipeUser(t, dst, "bob")
 	rep = importOnce(t, a, snap, dst, dst.IMAPAddr, manifest, nil)
-	if rep.Restored != total || rep.AlreadyThere != 0 || len(rep.RestoredWhy) == 0 {
+	if rep.Restored != total || rep.AlreadyThere != 0 {
 		t.Errorf("after the account was wiped: restored %d (%v), already there %d; want %d, 0", rep.Restored, rep.RestoredWhy, rep.AlreadyThere, total)
+	}
+	// One reason per folder: INBOX kept its UIDVALIDITY and lost its
+	// messages, the others were recreated.
+	if why := rep.RestoredWhy; len(why) != 5 || why[`gone from "INBOX" (expunged since the import)`] == 0 || why[`folder "Sent" was recreated (UIDVALIDITY changed)`] == 0 {
+		t.Errorf("restored, by reason: %v", why)
 	}
 	if got := mailbox(t, dst, "bob", same); !slices.Equal(got, want) {
 		t.Errorf("after restoring the account: %d messages, want %d identical", len(got), len(want))
