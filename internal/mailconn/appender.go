@@ -300,9 +300,27 @@ func (a *Appender) Result() (AppendResult, error) {
 	}
 }
 
-// Close logs out (without waiting long) and closes the connection; what
-// is still buffered is dropped.
+// Close logs out and closes the connection. On a connection in a clean
+// state (no APPEND open, no answer awaited, no failure) it waits up to 2 s
+// for the server's answer to LOGOUT, so the server sees a goodbye and not
+// a dropped connection; otherwise anything still buffered is dropped and
+// LOGOUT sent as is.
 func (a *Appender) Close() error {
+	a.mu.Lock()
+	clean := a.open == "" && len(a.pending) == 0 && a.readErr == nil && a.bw.Buffered() == 0
+	a.mu.Unlock()
+	if clean {
+		done := make(chan struct{})
+		go func() {
+			a.command("LOGOUT")
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+		}
+		return a.conn.Close()
+	}
 	a.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	io.WriteString(a.conn, a.nextTag()+" LOGOUT\r\n")
 	return a.conn.Close()
