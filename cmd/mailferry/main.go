@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -65,11 +66,38 @@ func main() {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, "mailferry:", msg)
 		}
-		if ec, ok := err.(cli.ExitCoder); ok {
-			os.Exit(ec.ExitCode())
-		}
-		os.Exit(1)
+		os.Exit(exitCodeOf(err))
 	}
+}
+
+// exitStatusUsage is the exit status of a command line mailferry cannot
+// run: an unknown or malformed flag, a required one missing.
+const exitStatusUsage = 2
+
+// exitCodeOf is the exit status for the error a command returned.
+func exitCodeOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ec, ok := err.(cli.ExitCoder); ok {
+		return ec.ExitCode()
+	}
+	// urfave/cli reports a missing required flag with an error of its
+	// own, unexported type.
+	if strings.HasPrefix(err.Error(), "Required flag") {
+		return exitStatusUsage
+	}
+	return 1
+}
+
+// usageErrors makes flag errors of cmds (and their subcommands) exit with
+// exitStatusUsage.
+func usageErrors(cmds []*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) }
+		usageErrors(c.Subcommands)
+	}
+	return cmds
 }
 
 func newApp() *cli.App {
@@ -90,14 +118,15 @@ func newApp() *cli.App {
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 			return nil
 		},
-		Commands: []*cli.Command{
+		Commands: usageErrors([]*cli.Command{
 			exportCommand(),
 			importCommand(),
 			verifyCommand(),
 			demoCommand(),
 			archiveCommand(),
 			versionCommand(),
-		},
+		}),
+		OnUsageError:    func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) },
 		HideHelpCommand: true,
 		// main decides the exit status; urfave/cli would call os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},

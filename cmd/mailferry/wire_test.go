@@ -78,32 +78,25 @@ func TestImportBytesTheServerCanTake(t *testing.T) {
 				// no import).
 				dst.Doveadm(t, "expunge", "-u", "bob", "mailbox", "INBOX", "uid", "1")
 				v, err := runCLIErr(append([]string{"verify"}, to...)...)
-				if exitCode(err) != 1 || !strings.Contains(v, "MISSING") {
-					t.Errorf("verify after a message was expunged: exit %d\n%s", exitCode(err), v)
+				if exitCodeOf(err) != 1 || !strings.Contains(v, "MISSING") {
+					t.Errorf("verify after a message was expunged: exit %d\n%s", exitCodeOf(err), v)
+				}
+				if _, err := runCLIErr("verify", "--archive", arch); exitCodeOf(err) != 2 {
+					t.Errorf("verify without --to: exit %d, want 2 (usage)", exitCodeOf(err))
 				}
 				v, err = runCLIErr(append([]string{"verify", "--manifest", filepath.Join(t.TempDir(), "empty.jsonl")}, to...)...)
-				if exitCode(err) != 4 || !strings.Contains(err.Error(), "could not check") {
-					t.Errorf("verify without a recorded import: exit %d\n%s", exitCode(err), v)
+				if exitCodeOf(err) != 4 || !strings.Contains(err.Error(), "could not check") {
+					t.Errorf("verify without a recorded import: exit %d\n%s", exitCodeOf(err), v)
 				}
 				return
 			}
-			if exitCode(err) != 3 || len(got) != 2 || !strings.Contains(out, "NUL bytes") || !strings.Contains(out, "no BINARY") {
-				t.Errorf("import into a server without BINARY: exit %d, %d messages\n%s", exitCode(err), len(got), out)
+			if exitCodeOf(err) != 3 || len(got) != 2 || !strings.Contains(out, "NUL bytes") || !strings.Contains(out, "no BINARY") {
+				t.Errorf("import into a server without BINARY: exit %d, %d messages\n%s", exitCodeOf(err), len(got), out)
 			}
 		})
 	}
 }
 
-// exitCode is the status mailferry would exit with for err.
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	if ec, ok := err.(interface{ ExitCode() int }); ok {
-		return ec.ExitCode()
-	}
-	return 1
-}
 
 // TestImportManifestPerDestination imports one archive, with the default
 // manifests, into users a_b and a=b of one server (whose names become the
