@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/mailferry/mailferry/internal/demo"
+	"github.com/mailferry/mailferry/cmd/mailferry/demo"
 	"github.com/urfave/cli/v2"
 )
 
