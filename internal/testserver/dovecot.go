@@ -38,6 +38,9 @@ type Options struct {
 	// (imap_capability), to play a server without some extension: leave
 	// out LITERAL+ for one that takes synchronizing literals only.
 	Capability string
+	// OAuth2 is where Dovecot asks whether an OAuth2 token is good
+	// (StartIntrospection); nil: no XOAUTH2 or OAUTHBEARER.
+	OAuth2 *Introspection
 }
 
 // SpecialUse says how a Dovecot declares the special-use folders Sent,
@@ -176,6 +179,12 @@ func (d *Dovecot) prepareFiles(who runAs) (dovecotConfig, error) {
 		Separator:   d.opts.Separator,
 		MaxMailSize: d.opts.MaxMailSize,
 		Capability:  d.opts.Capability,
+	}
+	if d.opts.OAuth2 != nil {
+		cfg.OAuth2File = filepath.Join(d.Dir, "oauth2.conf.ext")
+		if err := d.opts.OAuth2.writeConfig(cfg.OAuth2File); err != nil {
+			return dovecotConfig{}, err
+		}
 	}
 	switch d.opts.SpecialUse {
 	case SpecialUseDeclared:

@@ -20,6 +20,9 @@ type dovecotConfig struct {
 	POP3Port, POP3SPort       string
 	MaxMailSize               string // empty: no quota plugin
 	Capability                string // empty: Dovecot's own list
+	// OAuth2File is the oauth2 passdb's settings (token introspection);
+	// empty: no OAuth2 sign-in.
+	OAuth2File string
 }
 
 // specialUseFolder is a folder that Dovecot flags with a RFC 6154 attribute.
@@ -61,7 +64,7 @@ ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 # apop makes pop3-login put a timestamp in its greeting; it needs the
 # plaintext passwords the passwd-file holds.
-auth_mechanisms = plain login apop
+auth_mechanisms = plain login apop{{if .OAuth2File}} xoauth2 oauthbearer{{end}}
 # LOGIN "user*admin" is the master-user form for clients without SASL PLAIN.
 auth_master_user_separator = *
 # Tests of wrong passwords: a failed login then takes about 0.5 s (the
@@ -84,6 +87,15 @@ plugin {
   # No limit on the mailbox, only on each message.
   quota = maildir:User quota
   quota_max_mail_size = {{.MaxMailSize}}
+}
+{{- end}}
+{{if .OAuth2File}}
+# SASL XOAUTH2 and OAUTHBEARER: the token is checked by the introspection
+# URL in OAuth2File, a server in the test process.
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {{.OAuth2File}}
 }
 {{- end}}
 {{if .MasterFile}}
