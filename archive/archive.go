@@ -22,6 +22,12 @@ const (
 	dirTmp       = "tmp"
 )
 
+// Archive files hold people's mail: only their owner may read them.
+const (
+	dirMode  = 0o700
+	fileMode = 0o600
+)
+
 // ErrNotArchive means a directory holds no archive config file.
 var ErrNotArchive = errors.New("not a mailferry archive")
 
@@ -38,7 +44,8 @@ func (a *Archive) Dir() string { return a.dir }
 // Config returns the archive's config.
 func (a *Archive) Config() format.Config { return a.config }
 
-// Open opens an existing archive.
+// Open opens an existing archive. It writes nothing, so a read-only copy
+// opens for reading; a Writer creates the directories it needs.
 func Open(dir string) (*Archive, error) {
 	b, err := os.ReadFile(filepath.Join(dir, fileConfig))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -51,23 +58,34 @@ func Open(dir string) (*Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", dir, err)
 	}
-	a := &Archive{dir: dir, config: cfg}
+	return &Archive{dir: dir, config: cfg}, nil
+}
+
+// prepareWrite creates the directories writers use, for an archive opened
+// read-only or copied without its empty directories.
+func (a *Archive) prepareWrite() error {
 	for _, d := range []string{dirPacks, dirIndex, dirSnapshots, dirTmp} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, fmt.Errorf("open archive %s: %w", dir, err)
+		if err := os.MkdirAll(filepath.Join(a.dir, d), dirMode); err != nil {
+			return fmt.Errorf("archive %s: %w", a.dir, err)
 		}
 	}
-	return a, nil
+	return nil
 }
 
 // OpenOrCreate opens the archive in dir, creating it first if dir is empty or
 // missing. Two processes creating the same archive at once both end up with
-// the one that was created first.
+// the one that was created first. A new archive is of format.Version.
 func OpenOrCreate(dir string) (*Archive, error) {
+	return openOrCreate(dir, format.Version)
+}
+
+// openOrCreate creates an archive of the given format version, so that
+// tests can make the archives older mailferry versions made.
+func openOrCreate(dir string, version int) (*Archive, error) {
 	if _, err := os.Stat(filepath.Join(dir, fileConfig)); err == nil {
 		return Open(dir)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, dirTmp), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, dirTmp), dirMode); err != nil {
 		return nil, fmt.Errorf("create archive %s: %w", dir, err)
 	}
 	var rnd [16]byte
@@ -75,6 +93,7 @@ func OpenOrCreate(dir string) (*Archive, error) {
 		return nil, err
 	}
 	b, err := format.EncodeConfig(format.Config{
+		Version:           version,
 		ID:                hex.EncodeToString(rnd[:]),
 		Created:           time.Now().UTC().Truncate(time.Second),
 		ChunkerPolynomial: format.ChunkerPolynomial,
@@ -95,11 +114,18 @@ func OpenOrCreate(dir string) (*Archive, error) {
 	if err := syncDir(dir); err != nil {
 		return nil, err
 	}
-	return Open(dir)
+	a, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.prepareWrite(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func writeSynced(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fileMode)
 	if err != nil {
 		return err
 	}

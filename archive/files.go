@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -32,7 +34,7 @@ func (a *Archive) newTempFile() (*tempFile, error) {
 		return nil, err
 	}
 	name := filepath.Join(a.dir, dirTmp, hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
@@ -61,7 +63,7 @@ func (t *tempFile) commit(kind string) (format.ID, error) {
 		return id, fmt.Errorf("close %s: %w", kind, err)
 	}
 	dst := filePath(t.dir, kind, id)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		t.abort()
 		return id, err
 	}
@@ -111,6 +113,9 @@ func (a *Archive) listFiles(kind string) (ids []format.ID, strays []string, err 
 	root := filepath.Join(a.dir, kind)
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
+			if path == root && errors.Is(err, fs.ErrNotExist) {
+				return filepath.SkipDir // a copy without its empty directories
+			}
 			return err
 		}
 		if d.IsDir() {

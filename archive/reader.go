@@ -29,7 +29,12 @@ type Reader struct {
 
 	mu     sync.Mutex
 	frames []cachedFrame // most recent last
-	files  map[format.ID]*os.File
+	files  map[format.ID]packFile
+}
+
+type packFile struct {
+	f    *os.File
+	size int64
 }
 
 type cachedFrame struct {
@@ -49,7 +54,7 @@ func (a *Archive) NewReader(idx *Index) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{a: a, idx: idx, dec: dec, files: map[format.ID]*os.File{}}, nil
+	return &Reader{a: a, idx: idx, dec: dec, files: map[format.ID]packFile{}}, nil
 }
 
 // Close releases open pack files.
@@ -57,7 +62,7 @@ func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, f := range r.files {
-		f.Close()
+		f.f.Close()
 		delete(r.files, id)
 	}
 	r.dec.Close()
@@ -72,6 +77,19 @@ func (r *Reader) Open(id format.ID) (io.ReadCloser, int64, error) {
 	m, ok := r.idx.message(id)
 	if !ok {
 		return nil, 0, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	// The index must add up before any frame is read: a crafted index
+	// listing a chunk many times over costs lookups here, not reads.
+	var sum int64
+	for _, c := range m.chunks {
+		l, ok := r.idx.chunk(c)
+		if !ok {
+			return nil, 0, fmt.Errorf("message %s: chunk %s is in no index", id, c)
+		}
+		sum += l.Length
+	}
+	if sum != m.size {
+		return nil, 0, fmt.Errorf("message %s: its chunks add up to %d bytes, the index says %d: %w", id, sum, m.size, ErrCorrupt)
 	}
 	return &messageReader{r: r, id: id, entry: m, h: sha256.New()}, m.size, nil
 }
@@ -105,13 +123,16 @@ func (r *Reader) frame(pack format.ID, off, n int64) ([]byte, error) {
 			return f.data, nil
 		}
 	}
-	f, err := r.packFileLocked(pack)
+	pf, err := r.packFileLocked(pack)
 	r.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
+	if off+n > pf.size {
+		return nil, fmt.Errorf("frame %d+%d lies past the end of pack %s (%d bytes; truncated?): %w", off, n, pack, pf.size, ErrCorrupt)
+	}
 	buf := make([]byte, n)
-	if _, err := f.ReadAt(buf, off); err != nil {
+	if _, err := pf.f.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("read pack %s at %d: %w (pack truncated?)", pack, off, err)
 	}
 	data, err := r.dec.DecodeAll(buf, nil)
@@ -127,23 +148,29 @@ func (r *Reader) frame(pack format.ID, off, n int64) ([]byte, error) {
 	return data, nil
 }
 
-func (r *Reader) packFileLocked(pack format.ID) (*os.File, error) {
+func (r *Reader) packFileLocked(pack format.ID) (packFile, error) {
 	if f, ok := r.files[pack]; ok {
 		return f, nil
 	}
 	if len(r.files) >= openPacks {
 		for id, f := range r.files {
-			f.Close()
+			f.f.Close()
 			delete(r.files, id)
 			break
 		}
 	}
 	f, err := r.a.openFile(dirPacks, pack)
 	if err != nil {
-		return nil, fmt.Errorf("pack %s: %w", pack, err)
+		return packFile{}, fmt.Errorf("pack %s: %w", pack, err)
 	}
-	r.files[pack] = f
-	return f, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return packFile{}, fmt.Errorf("pack %s: %w", pack, err)
+	}
+	pf := packFile{f: f, size: st.Size()}
+	r.files[pack] = pf
+	return pf, nil
 }
 
 type messageReader struct {

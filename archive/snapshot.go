@@ -24,6 +24,7 @@ type SnapshotWriter struct {
 
 // NewSnapshot starts a snapshot whose messages are stored through w.
 func (w *Writer) NewSnapshot(h format.Snapshot) (*SnapshotWriter, error) {
+	h.Version = w.a.config.Version
 	f, err := os.CreateTemp(w.a.dir+"/"+dirTmp, "spool-")
 	if err != nil {
 		return nil, fmt.Errorf("snapshot spool: %w", err)

@@ -18,12 +18,19 @@ import (
 type VerifyReport struct {
 	Packs, IndexFiles, Snapshots int
 	Chunks, Messages, Records    int
-	Problems                     []string
-	Notes                        []string
+	// Unreferenced are the stored messages no snapshot names: a run that
+	// stopped before its snapshot leaves them, and so does a lost snapshot.
+	Unreferenced []format.ID
+	Problems     []string
+	Notes        []string
 }
 
-// OK reports whether the archive is intact.
+// OK reports whether verify found no damage. An archive without snapshots
+// has no damage, yet nothing to restore either: see HasSnapshots.
 func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+// HasSnapshots reports whether the archive holds at least one snapshot.
+func (r *VerifyReport) HasSnapshots() bool { return r.Snapshots > 0 }
 
 func (r *VerifyReport) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
@@ -130,9 +137,18 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	for _, id := range snapIDs {
 		snapSet[id] = true
 	}
+	named := map[format.ID]bool{}
 	for _, id := range snapIDs {
 		rep.Snapshots++
-		a.verifySnapshot(id, idx, badMsgs, snapSet, rep)
+		a.verifySnapshot(id, idx, badMsgs, snapSet, named, rep)
+	}
+	for _, id := range msgIDs {
+		if !named[id] {
+			rep.Unreferenced = append(rep.Unreferenced, id)
+		}
+	}
+	if n := len(rep.Unreferenced); n > 0 && len(snapIDs) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d stored messages are named by no snapshot (first: %s): a run stopped before its snapshot, or a snapshot file was lost", n, rep.Unreferenced[0]))
 	}
 
 	if tmp, err := os.ReadDir(filepath.Join(a.dir, dirTmp)); err == nil && len(tmp) > 0 {
@@ -306,7 +322,8 @@ func checkMessage(r *Reader, idx *Index, id format.ID, badChunks map[format.ID]b
 	return ""
 }
 
-func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID]string, all map[format.ID]bool, rep *VerifyReport) {
+// verifySnapshot checks one snapshot file and adds the messages it names to named.
+func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID]string, all, named map[format.ID]bool, rep *VerifyReport) {
 	rel := filepath.Join(dirSnapshots, id.String())
 	if err := a.checkFileHash(dirSnapshots, id); err != nil {
 		rep.problem("%s: %v", rel, err)
@@ -318,7 +335,7 @@ func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID
 		return
 	}
 	if h.Parent != nil && !all[*h.Parent] {
-		rep.problem("%s: its parent snapshot %s (account %s) is missing", rel, h.Parent, h.Account)
+		rep.problem("%s: its parent snapshot %s (account %s) is missing", rel, h.Parent, format.QuoteName(h.Account))
 	}
 	err = a.ReadSnapshot(id, func(rec format.SnapshotRecord) error {
 		m := rec.Message
@@ -326,9 +343,11 @@ func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID
 			return nil
 		}
 		rep.Records++
-		where := fmt.Sprintf("%s: account %s, folder %q, uid %d (message %s)", rel, h.Account, m.Folder, m.UID, m.ID)
+		named[m.ID] = true
+		acct, folder := format.QuoteName(h.Account), format.QuoteName(m.Folder)
+		where := fmt.Sprintf("%s: account %s, folder %s, uid %d (message %s)", rel, acct, folder, m.UID, m.ID)
 		if m.UIDL != "" {
-			where = fmt.Sprintf("%s: account %s, folder %q, uidl %q (message %s)", rel, h.Account, m.Folder, m.UIDL, m.ID)
+			where = fmt.Sprintf("%s: account %s, folder %s, uidl %s (message %s)", rel, acct, folder, format.QuoteName(m.UIDL), m.ID)
 		}
 		size, ok := idx.MessageSize(m.ID)
 		switch {

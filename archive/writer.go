@@ -92,6 +92,9 @@ type Writer struct {
 // NewWriter returns a Writer that deduplicates against idx (which the Writer
 // updates as it indexes new data). Close it when done.
 func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
+	if err := a.prepareWrite(); err != nil {
+		return nil, err
+	}
 	opts.defaults()
 	w := &Writer{
 		a: a, idx: idx, opts: opts,
@@ -145,6 +148,11 @@ func (w *Writer) Put(r io.Reader) (format.ID, int64, error) {
 	err := sp.split(r, func(b []byte) error {
 		h.Write(b)
 		size += int64(len(b))
+		// No reader would accept the message's index record: refuse it
+		// before reading more (its chunks stored so far are harmless).
+		if size > format.MaxMessageSize || len(chunks) == format.MaxMessageChunks {
+			return format.ErrTooLarge
+		}
 		id := format.Sum(b)
 		chunks = append(chunks, id)
 		writeErr = w.addChunk(id, b, len(chunks) == 1 && sp.isHeader)
@@ -302,7 +310,7 @@ func (w *Writer) writeIndex(locs []format.ChunkLocation, msgs []format.MessageCh
 		return err
 	}
 	defer tf.abort()
-	enc, err := format.NewIndexEncoder(tf)
+	enc, err := format.NewIndexEncoder(tf, w.a.config.Version)
 	if err != nil {
 		return err
 	}

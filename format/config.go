@@ -27,10 +27,15 @@ type Config struct {
 	ChunkerPolynomial uint64 `json:"chunker_polynomial"`
 }
 
-// EncodeConfig returns the config file's bytes.
+// EncodeConfig returns the config file's bytes. A zero c.Version means
+// Version, the newest.
 func EncodeConfig(c Config) ([]byte, error) {
 	c.Format = ConfigMagic
-	c.Version = Version
+	v, err := writeVersion("archive", c.Version)
+	if err != nil {
+		return nil, err
+	}
+	c.Version = v
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return nil, err

@@ -5,8 +5,14 @@ import (
 	"fmt"
 )
 
-// Version is the archive format version this package reads and writes.
+// Version is the newest archive format version this package reads and
+// writes. It reads every version from 1 up; a writer writes the version of
+// the archive it writes into (the config's), so that the mailferry that
+// made an archive can still read all of it.
 const Version = 1
+
+// MinVersion is the oldest format version this package reads and writes.
+const MinVersion = 1
 
 // ErrNewerVersion is matched (errors.Is) by a VersionError.
 var ErrNewerVersion = errors.New("archive format version is newer than this mailferry reads")
@@ -32,8 +38,19 @@ func checkVersion(what string, v int) error {
 	switch {
 	case v > Version:
 		return &VersionError{What: what, Version: v}
-	case v < 1:
+	case v < MinVersion:
 		return fmt.Errorf("%s: invalid format version %d", what, v)
 	}
 	return nil
+}
+
+// writeVersion is the version an encoder writes for v: 0 means Version.
+func writeVersion(what string, v int) (int, error) {
+	if v == 0 {
+		return Version, nil
+	}
+	if err := checkVersion(what, v); err != nil {
+		return 0, err
+	}
+	return v, nil
 }

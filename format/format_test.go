@@ -79,11 +79,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestNewerVersionRefused(t *testing.T) {
 	var raw bytes.Buffer
 	zw, _ := zstd.NewWriter(&raw)
-	io.WriteString(zw, `{"snapshot":{"version":2,"account":"a","source":{"kind":"imap"}}}`+"\n"+`{"end":{"records":1}}`+"\n")
+	io.WriteString(zw, `{"snapshot":{"version":3,"account":"a","source":{"kind":"imap"}}}`+"\n"+`{"end":{"records":1}}`+"\n")
 	zw.Close()
 	_, err := NewSnapshotDecoder(&raw)
-	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "version 2") {
-		t.Errorf("snapshot v2: %v", err)
+	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "version 3") {
+		t.Errorf("snapshot v3: %v", err)
 	}
 	_, err = DecodeConfig([]byte(`{"format":"mailferry-archive","version":9,"id":"x"}`))
 	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "upgrade") {
@@ -93,7 +93,7 @@ func TestNewerVersionRefused(t *testing.T) {
 
 func TestTruncatedRecordFile(t *testing.T) {
 	var b bytes.Buffer
-	enc, _ := NewIndexEncoder(&b)
+	enc, _ := NewIndexEncoder(&b, 0)
 	for i := range 100 {
 		enc.Message(MessageChunks{ID: Sum([]byte{byte(i)}), Size: 1, Chunks: []ID{Sum([]byte{byte(i)})}})
 	}
@@ -142,5 +142,69 @@ func TestSeekTableRoundTrip(t *testing.T) {
 	got, err := DecodeSeekTable(tab)
 	if err != nil || len(got) != 3 || got[2] != entries[2] {
 		t.Fatal(got, err)
+	}
+}
+
+// TestEncoderWritesOnlyWhatDecoderReads: around MaxRecordLine, a folder
+// record the encoder accepts is read back, and one it refuses leaves the
+// file valid.
+func TestEncoderWritesOnlyWhatDecoderReads(t *testing.T) {
+	// The record's bytes besides the name: {"folder":{"name":"","delimiter":"","subscribed":false}} and a newline.
+	overhead := len(`{"folder":{"name":"","delimiter":"","subscribed":false}}`) + 1
+	var accepted, refused int
+	for _, d := range []int{-1, 0, 1} {
+		name := strings.Repeat("n", MaxRecordLine-overhead+d)
+		var b bytes.Buffer
+		enc, err := NewSnapshotEncoder(&b, Snapshot{Account: "a", Source: Source{Kind: SourceIMAP}, Started: time.Unix(1, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ferr := enc.Folder(Folder{Name: name})
+		if ferr == nil {
+			accepted++
+		} else if errors.Is(ferr, ErrRecordTooLong) {
+			refused++
+		} else {
+			t.Fatal(ferr)
+		}
+		if err := enc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		dec, err := NewSnapshotDecoder(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			_, err := dec.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("name of %d bytes (encoder said %v): %v", len(name), ferr, err)
+			}
+			n++
+		}
+		dec.Close()
+		if want := map[bool]int{true: 1, false: 0}[ferr == nil]; n != want {
+			t.Errorf("%d records read back, want %d", n, want)
+		}
+	}
+	if accepted != 2 || refused != 1 {
+		t.Errorf("accepted %d, refused %d; want 2 and 1 (the limit is off by some bytes)", accepted, refused)
+	}
+}
+
+func TestQuoteName(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"INBOX", `"INBOX"`},
+		{"a\x1b[2Jb\n", `"a\x1b[2Jb\n"`},
+		{"\xff", `"\xff"`},
+		{strings.Repeat("é", 150), `"` + strings.Repeat("é", 100) + `"… (300 bytes)`},
+	}
+	for _, c := range cases {
+		if got := QuoteName(c.in); got != c.want {
+			t.Errorf("QuoteName(%.20q) = %.40s, want %.40s", c.in, got, c.want)
+		}
 	}
 }

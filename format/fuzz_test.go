@@ -25,7 +25,7 @@ func sampleSnapshot(tb testing.TB) []byte {
 
 func sampleIndex(tb testing.TB) []byte {
 	var b bytes.Buffer
-	enc, err := NewIndexEncoder(&b)
+	enc, err := NewIndexEncoder(&b, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}

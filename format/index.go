@@ -41,13 +41,17 @@ type IndexRecord struct {
 // IndexEncoder writes an index file.
 type IndexEncoder struct{ rw *recordWriter }
 
-// NewIndexEncoder starts an index file on w.
-func NewIndexEncoder(w io.Writer) (*IndexEncoder, error) {
+// NewIndexEncoder starts an index file of format version (0: Version) on w.
+func NewIndexEncoder(w io.Writer, version int) (*IndexEncoder, error) {
+	version, err := writeVersion("index", version)
+	if err != nil {
+		return nil, err
+	}
 	rw, err := newRecordWriter(w)
 	if err != nil {
 		return nil, err
 	}
-	if err := rw.write("index", IndexHeader{Version: Version}); err != nil {
+	if err := rw.write("index", IndexHeader{Version: version}); err != nil {
 		return nil, err
 	}
 	return &IndexEncoder{rw: rw}, nil
@@ -138,8 +142,22 @@ func (d *IndexDecoder) Next() (IndexRecord, error) {
 // Close releases the decoder.
 func (d *IndexDecoder) Close() { d.rr.close() }
 
-// MaxFrameSize bounds a frame's decompressed size; readers refuse larger.
-const MaxFrameSize = 64 << 20
+// Limits readers enforce, so that a crafted or damaged file cannot make
+// them work or allocate without bound; writers refuse to go past them.
+const (
+	// MaxFrameSize bounds a frame's decompressed size.
+	MaxFrameSize = 64 << 20
+	// MaxMessageSize bounds a message. Mail servers refuse messages far
+	// smaller (Gmail 35 MB, Exchange 150 MB at most).
+	MaxMessageSize = 1 << 31
+	// MaxMessageChunks bounds a message's chunk list: a message of
+	// MaxMessageSize cut into chunks of the writers' minimum body chunk
+	// (32 KiB) has 65,537 at most, its header chunk included.
+	MaxMessageChunks = 1 << 17
+)
+
+// ErrTooLarge means a message is larger than MaxMessageSize.
+var ErrTooLarge = fmt.Errorf("message larger than the archive's limit of %d bytes", MaxMessageSize)
 
 func (c *ChunkLocation) validate() error {
 	switch {
@@ -157,11 +175,18 @@ func (m *MessageChunks) validate() error {
 	if m.ID.IsZero() {
 		return errors.New("message entry has no id")
 	}
-	if m.Size < 0 {
+	switch {
+	case m.Size < 0:
 		return fmt.Errorf("message %s: negative size", m.ID.Short())
-	}
-	if len(m.Chunks) == 0 && m.Size > 0 {
+	case m.Size > MaxMessageSize:
+		return fmt.Errorf("message %s: %d bytes: %w", m.ID.Short(), m.Size, ErrTooLarge)
+	case len(m.Chunks) > MaxMessageChunks:
+		return fmt.Errorf("message %s: %d chunks, over the limit of %d", m.ID.Short(), len(m.Chunks), MaxMessageChunks)
+	case len(m.Chunks) == 0 && m.Size > 0:
 		return fmt.Errorf("message %s: no chunks for %d bytes", m.ID.Short(), m.Size)
+	case int64(len(m.Chunks)) > m.Size:
+		// Every chunk holds at least one byte.
+		return fmt.Errorf("message %s: %d chunks for %d bytes", m.ID.Short(), len(m.Chunks), m.Size)
 	}
 	return nil
 }

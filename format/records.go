@@ -2,6 +2,7 @@ package format
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,16 @@ import (
 // line is an object with a single key naming the record's kind; the first is
 // the file's header, the last is {"end":{"records":N}}.
 
-// maxRecordLine bounds one line, so a damaged file cannot make a reader
-// allocate without limit. An index record of a 1 GiB message fits easily.
-const maxRecordLine = 16 << 20
+// MaxRecordLine bounds one line, its newline included, so a damaged file
+// cannot make a reader allocate without limit. Writers refuse to write a
+// longer record (ErrRecordTooLong). An index record of a message of
+// MaxMessageChunks chunks fits.
+const MaxRecordLine = 16 << 20
+
+// ErrRecordTooLong means a record would be longer than MaxRecordLine, so
+// no reader would accept the file: the encoder refused it and wrote
+// nothing, and the file being written stays valid.
+var ErrRecordTooLong = errors.New("record longer than a reader accepts")
 
 // maxDecoderMemory bounds what a damaged or hostile zstd header can make the
 // decoder allocate.
@@ -28,10 +36,11 @@ type endRecord struct {
 
 // recordWriter writes JSON lines into a zstd stream.
 type recordWriter struct {
-	zw  *zstd.Encoder
-	bw  *bufio.Writer
-	enc *json.Encoder
-	n   int
+	zw   *zstd.Encoder
+	bw   *bufio.Writer
+	line bytes.Buffer // the record being encoded, checked before it is written
+	enc  *json.Encoder
+	n    int
 }
 
 func newRecordWriter(w io.Writer) (*recordWriter, error) {
@@ -42,16 +51,25 @@ func newRecordWriter(w io.Writer) (*recordWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	bw := bufio.NewWriterSize(zw, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &recordWriter{zw: zw, bw: bw, enc: enc}, nil
+	rw := &recordWriter{zw: zw, bw: bufio.NewWriterSize(zw, 64<<10)}
+	rw.enc = json.NewEncoder(&rw.line)
+	rw.enc.SetEscapeHTML(false)
+	return rw, nil
 }
 
-// write encodes one record as {"kind":v} on a line of its own.
+// write encodes one record as {"kind":v} on a line of its own. A record no
+// reader would accept is not written: ErrRecordTooLong.
 func (w *recordWriter) write(kind string, v any) error {
+	w.line.Reset()
+	if err := w.enc.Encode(map[string]any{kind: v}); err != nil {
+		return err
+	}
+	if w.line.Len() > MaxRecordLine {
+		return fmt.Errorf("%s record of %d bytes, over the %d a reader accepts: %w", kind, w.line.Len(), MaxRecordLine, ErrRecordTooLong)
+	}
 	w.n++
-	return w.enc.Encode(map[string]any{kind: v})
+	_, err := w.bw.Write(w.line.Bytes())
+	return err
 }
 
 func (w *recordWriter) close() error {
@@ -79,7 +97,7 @@ func newRecordReader(r io.Reader, what string) (*recordReader, error) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 0, 64<<10), maxRecordLine)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxRecordLine)
 	return &recordReader{zr: zr, sc: sc, what: what}, nil
 }
 

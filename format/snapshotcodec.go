@@ -15,12 +15,17 @@ type SnapshotEncoder struct {
 	folders map[string]bool
 }
 
-// NewSnapshotEncoder starts a snapshot file on w with header h.
+// NewSnapshotEncoder starts a snapshot file on w with header h, of format
+// version h.Version (0: Version).
 func NewSnapshotEncoder(w io.Writer, h Snapshot) (*SnapshotEncoder, error) {
 	if err := h.validate(); err != nil {
 		return nil, err
 	}
-	h.Version = Version
+	v, err := writeVersion("snapshot", h.Version)
+	if err != nil {
+		return nil, err
+	}
+	h.Version = v
 	rw, err := newRecordWriter(w)
 	if err != nil {
 		return nil, err
@@ -37,21 +42,28 @@ func (e *SnapshotEncoder) Folder(f Folder) error {
 		return err
 	}
 	if e.folders[f.Name] {
-		return fmt.Errorf("folder %q recorded twice", f.Name)
+		return fmt.Errorf("folder %s recorded twice", QuoteName(f.Name))
 	}
+	if err := e.rw.write("folder", f); err != nil {
+		return fmt.Errorf("folder %s: %w", QuoteName(f.Name), err)
+	}
+	// Only a folder whose record was written may have messages.
 	e.folders[f.Name] = true
-	return e.rw.write("folder", f)
+	return nil
 }
 
 // Message records a message of a folder already recorded.
 func (e *SnapshotEncoder) Message(m Message) error {
 	if !e.folders[m.Folder] {
-		return fmt.Errorf("message uid %d: folder %q not recorded before it", m.UID, m.Folder)
+		return fmt.Errorf("message uid %d: folder %s not recorded before it", m.UID, QuoteName(m.Folder))
 	}
 	if err := m.validate(); err != nil {
 		return err
 	}
-	return e.rw.write("message", m)
+	if err := e.rw.write("message", m); err != nil {
+		return fmt.Errorf("message uid %d in folder %s: %w", m.UID, QuoteName(m.Folder), err)
+	}
+	return nil
 }
 
 // Close writes the end record and finishes the zstd stream. It does not
@@ -177,6 +189,9 @@ func (m *Message) validate() error {
 	}
 	if m.Size < 0 {
 		return fmt.Errorf("message %s: negative size %d", m.ID.Short(), m.Size)
+	}
+	if m.Size > MaxMessageSize {
+		return fmt.Errorf("message %s: %d bytes: %w", m.ID.Short(), m.Size, ErrTooLarge)
 	}
 	if m.InternalDate.IsZero() {
 		return fmt.Errorf("message %s in %q has no internal date", m.ID.Short(), m.Folder)

@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
@@ -79,7 +83,7 @@ func archiveInfo(c *cli.Context) error {
 	fmt.Fprintf(w, "archive\t%s (format %d, id %s)\n", a.Dir(), a.Config().Version, a.Config().ID)
 	fmt.Fprintf(w, "accounts\t%d\n", len(info.Accounts))
 	for _, ac := range info.Accounts {
-		fmt.Fprintf(w, "  %s\t%d snapshots; latest %s of %s: %d folders, %d messages, %s\n", ac.Name, ac.Snapshots,
+		fmt.Fprintf(w, "  %s\t%d snapshots; latest %s of %s: %d folders, %d messages, %s\n", format.QuoteName(ac.Name), ac.Snapshots,
 			ac.Latest.ID.Short(), ac.Latest.Started.Format(time.RFC3339), ac.Folders, ac.Messages, bytesHuman(ac.Bytes))
 	}
 	fmt.Fprintf(w, "snapshots\t%d files (checkpoints included)\n", info.Snapshots)
@@ -152,7 +156,10 @@ func archiveLs(c *cli.Context) error {
 			return enc.Encode(lsRecord{Account: snap.Account, Snapshot: snap.ID.String(), Folder: m.Folder, UID: m.UID, UIDL: m.UIDL,
 				ID: m.ID, Size: m.Size, Flags: flags, InternalDate: date})
 		}
-		_, err := fmt.Fprintf(out, "%s\t%d\t%s\t%d\t%s\t%s\n", m.Folder, m.UID, m.ID, m.Size, date, strings.Join(flags, " "))
+		for i, f := range flags {
+			flags[i] = quoteIfNeeded(f)
+		}
+		_, err := fmt.Fprintf(out, "%s\t%d\t%s\t%d\t%s\t%s\n", format.QuoteName(m.Folder), m.UID, m.ID, m.Size, date, strings.Join(flags, " "))
 		return err
 	})
 }
@@ -166,7 +173,7 @@ func archiveCat(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
-	idx, _, err := a.Index()
+	idx, problems, err := a.Index()
 	if err != nil {
 		return err
 	}
@@ -176,6 +183,10 @@ func archiveCat(c *cli.Context) error {
 	}
 	defer r.Close()
 	rc, _, err := r.Open(id)
+	if errors.Is(err, archive.ErrNotFound) && len(problems) > 0 {
+		// The message may be in an index file that could not be read.
+		return fmt.Errorf("%w; %d index files could not be read (run mailferry archive verify), the first: %v", err, len(problems), problems[0])
+	}
 	if err != nil {
 		return err
 	}
@@ -204,6 +215,29 @@ func archiveVerify(c *cli.Context) error {
 	if !rep.OK() {
 		return cli.Exit(fmt.Sprintf("archive %s is damaged: %d problems", a.Dir(), len(rep.Problems)), 1)
 	}
+	if !rep.HasSnapshots() {
+		// Intact files, yet nothing says which account or folder the
+		// stored messages belong to: not an archive to rely on.
+		fmt.Fprintf(c.App.Writer, "NO SNAPSHOT: the archive holds no snapshot; its %d stored messages belong to no account (snapshot files deleted, or nothing exported yet)\n", rep.Messages)
+		return cli.Exit(fmt.Sprintf("archive %s holds no snapshot", a.Dir()), 1)
+	}
+	if n := len(rep.Unreferenced); n > 0 {
+		fmt.Fprintf(c.App.Writer, "archive intact; %d stored messages are named by no snapshot\n", n)
+		return nil
+	}
 	fmt.Fprintln(c.App.Writer, "archive intact")
 	return nil
+}
+
+// quoteIfNeeded quotes a keyword that would not print as itself.
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '"' || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/importer/local"
 	"github.com/urfave/cli/v2"
 )
@@ -63,7 +64,7 @@ func runExtract(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "extracted snapshot %s of %s: %d folders, %d messages, %s (%s)\n",
-		snap.ID.Short(), snap.Account, rep.Folders, rep.Messages, bytesHuman(rep.Bytes), rep.Duration.Round(1e6))
+		snap.ID.Short(), format.QuoteName(snap.Account), rep.Folders, rep.Messages, bytesHuman(rep.Bytes), rep.Duration.Round(1e6))
 	if len(rep.Failures) > 0 {
 		return cli.Exit(fmt.Sprintf("extract incomplete: %d messages failed", len(rep.Failures)), 3)
 	}

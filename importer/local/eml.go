@@ -19,9 +19,10 @@ type EML struct {
 	folders map[string]string // folder name -> directory
 }
 
-// NewEML writes under root, creating it.
+// NewEML writes under root, creating it. Directories are 0700 and files
+// 0600, as in the archive: they hold someone's mail.
 func NewEML(root string) (*EML, error) {
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
 	return &EML{root: root, folders: map[string]string{}}, nil
@@ -31,7 +32,7 @@ func NewEML(root string) (*EML, error) {
 func (t *EML) CreateFolder(f format.Folder) error {
 	dir := filepath.Join(t.root, folderPath(f))
 	t.folders[f.Name] = dir
-	return os.MkdirAll(dir, 0o755)
+	return os.MkdirAll(dir, 0o700)
 }
 
 // Deliver writes the message as <uid>.eml (or its position for POP3).
@@ -44,7 +45,7 @@ func (t *EML) Deliver(m format.Message, r io.Reader) error {
 	if m.UID == 0 {
 		name = url.PathEscape(m.UIDL) + ".eml"
 	}
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}

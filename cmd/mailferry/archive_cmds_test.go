@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+	"github.com/urfave/cli/v2"
+)
+
+// testArchive stores messages under one snapshot of account acct, folder
+// folder, and returns the archive's directory and the messages' bytes by id.
+func testArchive(t *testing.T, acct, folder string, n int) (string, map[format.ID][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	a, err := archive.OpenOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, _, _ := a.Index()
+	w, err := a.NewWriter(idx, archive.WriterOptions{FrameSize: 64 << 10, PackSize: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := w.NewSnapshot(format.Snapshot{Account: acct, Source: format.Source{Kind: format.SourceIMAP, Endpoint: "imap://x"}, Started: time.Unix(1e9, 0), Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Folder(format.Folder{Name: folder}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := map[format.ID][]byte{}
+	for i := range n {
+		body := strings.Repeat(string(rune('a'+i%26))+" line of text\r\n", 100+i*700)
+		m := []byte("Subject: m" + string(rune('A'+i%26)) + "\r\nX-N: " + time.Unix(int64(i), 0).String() + "\r\n\r\n" + body)
+		id, size, err := w.Put(strings.NewReader(string(m)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs[id] = m
+		if err := sw.Message(format.Message{Folder: folder, UID: uint32(i + 1), ID: id, Size: size, InternalDate: time.Unix(1e9, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, msgs
+}
+
+func exitCode(err error) int {
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestArchiveVerifyWithoutSnapshot(t *testing.T) {
+	dir, _ := testArchive(t, "u@h", "INBOX", 5)
+	out, err := runCLIErr("archive", "verify", dir)
+	if exitCode(err) != 0 || !strings.Contains(out, "archive intact") {
+		t.Fatalf("intact archive: %v\n%s", err, out)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*"))
+	for _, s := range snaps {
+		os.Remove(s)
+	}
+	out, err = runCLIErr("archive", "verify", dir)
+	if exitCode(err) != 1 || strings.Contains(out, "intact\n") || !strings.Contains(out, "no snapshot") {
+		t.Fatalf("archive without snapshot: exit %d\n%s", exitCode(err), out)
+	}
+}
+
+func TestArchiveCommandsEscapeNames(t *testing.T) {
+	acct, folder := "evil\x1b[2J@host", "Inbox\n\rfake line\x07"
+	dir, _ := testArchive(t, acct, folder, 2)
+	for _, args := range [][]string{
+		{"archive", "info", dir},
+		{"archive", "ls", dir},
+	} {
+		out := runCLI(t, args...)
+		if strings.ContainsAny(out, "\x1b\r\x07") || strings.Contains(out, "\nfake line") {
+			t.Errorf("%s prints a name raw:\n%q", args[1], out)
+		}
+		if !strings.Contains(out, `\x1b[2J`) && !strings.Contains(out, `fake line\a`) {
+			t.Errorf("%s prints no escaped name:\n%s", args[1], out)
+		}
+	}
+}
