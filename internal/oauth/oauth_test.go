@@ -15,7 +15,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailferry/mailferry/internal/testserver"
+	"golang.org/x/oauth2"
 )
+
+// authServer starts the test authorization server and returns its
+// endpoint as oauth2 knows it.
+func authServer(t *testing.T) (*testserver.AuthServer, oauth2.Endpoint) {
+	as := testserver.StartAuthServer(t, "ann", "s3cret")
+	return as, oauth2.Endpoint{AuthURL: as.AuthURL, TokenURL: as.TokenURL, DeviceAuthURL: as.DeviceAuthURL, AuthStyle: oauth2.AuthStyleInParams}
+}
 
 func TestFileAndCommandSources(t *testing.T) {
 	dir := t.TempDir()
@@ -59,10 +69,10 @@ func TestFileAndCommandSources(t *testing.T) {
 // tokens through the cache: a token that runs out is refreshed and saved,
 // and a revoked sign-in fails with words to act on and no secret in them.
 func TestDeviceLoginAndRefresh(t *testing.T) {
-	as := startAuthServer(t)
-	as.expiresIn = 1
+	as, ep := authServer(t)
+	as.SetExpiresIn(1)
 	var out bytes.Buffer
-	c, err := Login(context.Background(), LoginOptions{Provider: Provider{Name: "microsoft", Flow: FlowDevice, Endpoint: as.endpoint(), Scopes: []string{"imap"}},
+	c, err := Login(context.Background(), LoginOptions{Provider: Provider{Name: "microsoft", Flow: FlowDevice, Endpoint: ep, Scopes: []string{"imap"}},
 		ClientID: "client-1", Out: &out})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +106,7 @@ func TestDeviceLoginAndRefresh(t *testing.T) {
 		t.Fatalf("from the saved cache: %q, %v", third, err)
 	}
 
-	as.revoke()
+	as.RevokeAll()
 	time.Sleep(1100 * time.Millisecond)
 	_, err = s.Token(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "sign in again") {
@@ -112,9 +122,9 @@ func TestDeviceLoginAndRefresh(t *testing.T) {
 // browser back to a listener on 127.0.0.1, and the code is exchanged with
 // the PKCE verifier (the fake server checks it).
 func TestLoopbackLogin(t *testing.T) {
-	as := startAuthServer(t)
+	_, ep := authServer(t)
 	var out bytes.Buffer
-	c, err := Login(context.Background(), LoginOptions{Provider: Provider{Name: "google", Flow: FlowLoopback, Endpoint: as.endpoint(), Scopes: []string{"https://mail.google.com/"}},
+	c, err := Login(context.Background(), LoginOptions{Provider: Provider{Name: "google", Flow: FlowLoopback, Endpoint: ep, Scopes: []string{"https://mail.google.com/"}},
 		ClientID: "client-2", Out: &out, OpenURL: func(u string) error {
 			go func() {
 				if resp, err := http.Get(u); err == nil {
@@ -135,22 +145,22 @@ func TestLoopbackLogin(t *testing.T) {
 // and a service account's JWT (Google's domain-wide delegation), each
 // asked again when its token runs out.
 func TestApplicationLogins(t *testing.T) {
-	as := startAuthServer(t)
+	as, ep := authServer(t)
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
 	os.WriteFile(secretFile, []byte("s3cret\n"), 0o600)
 	wrongFile := filepath.Join(dir, "wrong")
 	os.WriteFile(wrongFile, []byte("guess\n"), 0o600)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	as.key = &key.PublicKey
+	as.SetServiceKey(&key.PublicKey)
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: must(x509.MarshalPKCS8PrivateKey(key))})
 	keyJSON, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "mf@proj.iam.gserviceaccount.com",
-		"private_key": string(pemKey), "private_key_id": "k1", "token_uri": as.srv.URL + "/token"})
+		"private_key": string(pemKey), "private_key_id": "k1", "token_uri": as.TokenURL})
 	keyFile := filepath.Join(dir, "key.json")
 	os.WriteFile(keyFile, keyJSON, 0o600)
 
-	app := Provider{Name: "microsoft-app", Flow: FlowClientCredentials, Endpoint: as.endpoint(), Scopes: []string{"https://outlook.office365.com/.default"}}
-	sa := Provider{Name: "google-service-account", Flow: FlowServiceAccount, Endpoint: as.endpoint(), Scopes: []string{"https://mail.google.com/"}}
+	app := Provider{Name: "microsoft-app", Flow: FlowClientCredentials, Endpoint: ep, Scopes: []string{"https://outlook.office365.com/.default"}}
+	sa := Provider{Name: "google-service-account", Flow: FlowServiceAccount, Endpoint: ep, Scopes: []string{"https://mail.google.com/"}}
 	for _, tc := range []struct {
 		name    string
 		opts    LoginOptions
@@ -164,8 +174,8 @@ func TestApplicationLogins(t *testing.T) {
 		{"service account, no user", LoginOptions{Provider: sa, ClientID: "sa", KeyFile: keyFile}, "", "--user"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			as.expiresIn = 1
-			defer func() { as.expiresIn = 3600 }()
+			as.SetExpiresIn(1)
+			defer as.SetExpiresIn(3600)
 			c, err := Login(context.Background(), tc.opts)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "guess") {

@@ -38,9 +38,9 @@ type Options struct {
 	// (imap_capability), to play a server without some extension: leave
 	// out LITERAL+ for one that takes synchronizing literals only.
 	Capability string
-	// OAuth2 is where Dovecot asks whether an OAuth2 token is good
-	// (StartIntrospection); nil: no XOAUTH2 or OAUTHBEARER.
-	OAuth2 *Introspection
+	// OAuth2 is the authorization server Dovecot asks whether an OAuth2
+	// token is good (StartAuthServer); nil: no XOAUTH2 or OAUTHBEARER.
+	OAuth2 *AuthServer
 }
 
 // SpecialUse says how a Dovecot declares the special-use folders Sent,

@@ -19,7 +19,7 @@ func (x xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }
 // user in with XOAUTH2 and with OAUTHBEARER, a revoked one and another
 // user's are refused.
 func TestDovecotOAuth2(t *testing.T) {
-	in := StartIntrospection(t)
+	in := StartAuthServer(t, "ann", "secret")
 	d := StartDovecot(t, Options{Users: []User{{Name: "ann", Password: "ann-pw"}, {Name: "bob", Password: "bob-pw"}}, OAuth2: in})
 	in.Grant("tok-ann", "ann")
 	for _, tc := range []struct {
