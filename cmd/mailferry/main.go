@@ -122,6 +122,7 @@ func newApp() *cli.App {
 			exportCommand(),
 			importCommand(),
 			verifyCommand(),
+			authCommand(),
 			demoCommand(),
 			archiveCommand(),
 			versionCommand(),
