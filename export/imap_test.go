@@ -20,13 +20,13 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-func exportOnce(t *testing.T, dir string, opts IMAPOptions) *Report {
+func exportOnce(t *testing.T, dir string, src Source, opts Options) *Report {
 	t.Helper()
 	a, err := archive.OpenOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := IMAP(context.Background(), a, opts)
+	rep, err := Run(context.Background(), a, src, opts)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
@@ -44,7 +44,7 @@ func TestIMAPExportFidelity(t *testing.T) {
 
 	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
 	dir := t.TempDir()
-	rep := exportOnce(t, dir, IMAPOptions{Options: Options{Account: "alice@127.0.0.1"}, Endpoint: endpoint, Dial: dial, Connections: 3})
+	rep := exportOnce(t, dir, NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}), Options{Account: "alice@127.0.0.1", Connections: 3})
 	if rep.NewMessages == 0 || rep.Messages != len(before) {
 		t.Errorf("report: %d messages (%d new), server has %d", rep.Messages, rep.NewMessages, len(before))
 	}
@@ -100,11 +100,12 @@ func TestIMAPExportIncremental(t *testing.T) {
 	seedAccount(t, d, 300, 0)
 	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
 	dir := t.TempDir()
-	opts := func(p *progress.Progress) IMAPOptions {
-		return IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2, Progress: p}
+	src := func() Source { return NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}) }
+	opts := func(p *progress.Progress) Options {
+		return Options{Account: "alice@test", Connections: 2, Progress: p}
 	}
 	first := new(progress.Progress)
-	exportOnce(t, dir, opts(first))
+	exportOnce(t, dir, src(), opts(first))
 	c := d.Login(t, testUser)
 	_, state := readServer(t, c)
 	if first.Transferred.Load() != int64(len(state)) {
@@ -113,7 +114,7 @@ func TestIMAPExportIncremental(t *testing.T) {
 
 	// Nothing changed: nothing is downloaded.
 	again := new(progress.Progress)
-	exportOnce(t, dir, opts(again))
+	exportOnce(t, dir, src(), opts(again))
 	if n := again.Transferred.Load(); n != 0 {
 		t.Errorf("unchanged account: downloaded %d messages", n)
 	}
@@ -136,7 +137,7 @@ func TestIMAPExportIncremental(t *testing.T) {
 	}
 	_, state = readServer(t, c)
 	third := new(progress.Progress)
-	exportOnce(t, dir, opts(third))
+	exportOnce(t, dir, src(), opts(third))
 	if n := third.Transferred.Load(); n != 3 {
 		t.Errorf("after 3 new messages: downloaded %d", n)
 	}
@@ -161,7 +162,7 @@ func TestIMAPExportIncremental(t *testing.T) {
 	d.Append(t, testUser, "Q&A", qa...)
 	_, state = readServer(t, c)
 	fourth := new(progress.Progress)
-	rep := exportOnce(t, dir, opts(fourth))
+	rep := exportOnce(t, dir, src(), opts(fourth))
 	if n := fourth.Transferred.Load(); n != 0 {
 		t.Errorf("recreated folder of %d known messages: downloaded %d (warnings %v)", len(qa), n, rep.Warnings)
 	}
@@ -200,7 +201,7 @@ func TestIMAPExportSurvivesCutConnections(t *testing.T) {
 	proxy := testserver.StartCutProxy(t, d.IMAPAddr, 300<<10, 5)
 	dial, endpoint := dialer(t, d, proxy.Addr, testUser, testPassword)
 	dir := t.TempDir()
-	rep := exportOnce(t, dir, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2})
+	rep := exportOnce(t, dir, NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}), Options{Account: "alice@test", Connections: 2})
 	if proxy.Cuts() == 0 {
 		t.Fatal("the proxy cut no connection: the test tested nothing")
 	}
@@ -229,7 +230,7 @@ func TestIMAPExportRefusedMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := IMAP(context.Background(), a, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial})
+	rep, err := Run(context.Background(), a, NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}), Options{Account: "alice@test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,11 +248,12 @@ func TestIMAPDryRunStoresNothing(t *testing.T) {
 	d := startDovecot(t)
 	seedAccount(t, d, 20, 0)
 	dial, endpoint := dialer(t, d, d.IMAPAddr, testUser, testPassword)
-	plans, err := IMAPDryRun(context.Background(), nil, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial,
+	rep, err := Run(context.Background(), nil, NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}), Options{Account: "alice@test", DryRun: true,
 		Filter: FolderFilter{Include: []*regexp.Regexp{regexp.MustCompile(`^(INBOX|Q&A|Archive)`)}, Exclude: []*regexp.Regexp{regexp.MustCompile(`Q1$`)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	plans := rep.Plan
 	got := map[string]FolderPlan{}
 	for _, p := range plans {
 		got[p.Folder] = p
@@ -303,7 +305,7 @@ func TestIMAPExportThrottles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			start := time.Now()
-			exportOnce(t, dir, IMAPOptions{Options: Options{Account: "alice@test"}, Endpoint: endpoint, Dial: dial, Connections: 2, Throttle: tc.throttle})
+			exportOnce(t, dir, NewIMAPSource(IMAPConfig{Endpoint: endpoint, Dial: dial}), Options{Account: "alice@test", Connections: 2, Throttle: tc.throttle})
 			if took := time.Since(start); took < tc.atLeast {
 				t.Errorf("export took %v; the throttle allows no less than %v", took, tc.atLeast)
 			}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,11 +14,9 @@ import (
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
-// fetcher downloads fetch jobs on a connection of its own.
+// fetcher reads an IMAP folder's messages on a connection of its own.
 type fetcher struct {
 	mailconn.Session
-	r    *run
-	opts *IMAPOptions
 }
 
 // errUIDValidity means a folder's UIDVALIDITY changed while the export ran,
@@ -27,20 +26,24 @@ var errUIDValidity = errors.New("UIDVALIDITY changed during the export; run the 
 // errNoProgress means a batch kept failing before its first message.
 var errNoProgress = errors.New("connection lost twice before any message of the batch arrived")
 
-// archiveError is a failure to write the archive: it stops the export,
-// where a source's failure only skips messages.
-type archiveError struct{ err error }
+func (w *fetcher) Close() { w.Session.Close() }
 
-func (e *archiveError) Error() string { return e.err.Error() }
-func (e *archiveError) Unwrap() error { return e.err }
+func (w *fetcher) Read(ctx context.Context, f format.Folder, items []Item, sink Sink) error {
+	byUID := make(map[imap.UID]Item, len(items))
+	uids := make([]imap.UID, len(items))
+	for i, it := range items {
+		byUID[imap.UID(it.UID)] = it
+		uids[i] = imap.UID(it.UID)
+	}
+	return w.fetch(ctx, f, byUID, uids, sink)
+}
 
-// fetch downloads one job's messages. A dropped connection is redialled and
+// fetch downloads the messages uids. A dropped connection is redialled and
 // the messages not yet stored are asked for again; a NO for the batch is
 // narrowed down to the messages the server refuses, which are reported.
 // Only archive failures and cancellation are returned.
-func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
-	folder := job.fw.folder.Name
-	remaining := job.uids
+func (w *fetcher) fetch(ctx context.Context, f format.Folder, byUID map[imap.UID]Item, uids []imap.UID, sink Sink) error {
+	remaining := uids
 	var stop error
 	// Some servers drop the connection on a message they cannot read
 	// (Dovecot does on an unreadable file): a batch that dies twice without
@@ -50,10 +53,10 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 		retries = 2
 	}
 	err := w.DoN(ctx, retries, func(c *imapclient.Client) error {
-		if err := w.examine(c, job.fw.folder); err != nil {
+		if err := w.examine(c, f); err != nil {
 			return err
 		}
-		done, err := w.fetchSet(ctx, c, job.fw, remaining)
+		done, err := w.fetchSet(ctx, c, f, byUID, remaining, sink)
 		remaining = slices.DeleteFunc(remaining, func(u imap.UID) bool { return done[u] })
 		var ae *archiveError
 		if errors.As(err, &ae) {
@@ -74,22 +77,21 @@ func (w *fetcher) fetch(ctx context.Context, job fetchJob) error {
 		return context.Cause(ctx)
 	case err == nil:
 		for _, uid := range remaining {
-			w.r.warn(fmt.Sprintf("folder %q uid %d: expunged on the server during the export", folder, uid))
+			sink.Warn(fmt.Sprintf("folder %q uid %d: expunged on the server during the export", f.Name, uid))
 		}
 		return nil
 	case len(remaining) > 1 && !errors.Is(err, errUIDValidity):
 		// One refused message fails a whole UID FETCH on some servers:
 		// ask for each message alone to find which.
 		for _, uid := range remaining {
-			if err := w.fetch(ctx, fetchJob{fw: job.fw, uids: []imap.UID{uid}}); err != nil {
+			if err := w.fetch(ctx, f, byUID, []imap.UID{uid}, sink); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	for _, uid := range remaining {
-		w.r.fail(folder, fmt.Sprintf("uid %d", uid), err)
-		w.opts.Progress.Failed()
+		sink.Fail(f, byUID[uid], err)
 	}
 	return nil
 }
@@ -111,9 +113,9 @@ func (w *fetcher) examine(c *imapclient.Client, f format.Folder) error {
 	return nil
 }
 
-// fetchSet fetches the bodies of uids and records each message stored; it
-// returns the UIDs done.
-func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folderWork, uids []imap.UID) (map[imap.UID]bool, error) {
+// fetchSet fetches the bodies of uids and hands each to sink; it returns
+// the UIDs done.
+func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, f format.Folder, byUID map[imap.UID]Item, uids []imap.UID, sink Sink) (map[imap.UID]bool, error) {
 	done := map[imap.UID]bool{}
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID:         true,
@@ -121,8 +123,7 @@ func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folder
 	})
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var uid imap.UID
-		var id format.ID
-		var size int64
+		var early []byte
 		stored := false
 		for item := msg.Next(); item != nil; item = msg.Next() {
 			switch it := item.(type) {
@@ -133,20 +134,27 @@ func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folder
 					continue
 				}
 				var rd io.Reader = &fullLiteral{r: it.Literal, size: it.Literal.Size()}
-				if t := w.opts.Throttle; t != nil {
-					if err := t.WaitMessage(ctx); err != nil {
-						cmd.Close()
-						return done, err
+				if uid == 0 {
+					// The server sent the body before the UID that
+					// says which message it is: keep it until then.
+					b, err := io.ReadAll(rd)
+					if err != nil {
+						return done, fmt.Errorf("UID FETCH: %w", err)
 					}
-					rd = t.Reader(ctx, rd)
+					early = b
+					continue
 				}
-				var err error
-				id, size, err = w.r.w.Put(rd)
-				if err != nil && !isSourceError(err) {
+				m, ok := byUID[uid]
+				if !ok || done[uid] {
+					continue
+				}
+				err := sink.Put(ctx, f, m, rd)
+				var ae *archiveError
+				switch {
+				case errors.As(err, &ae) || (err != nil && ctx.Err() != nil):
 					cmd.Close()
-					return done, &archiveError{err}
-				}
-				if err != nil {
+					return done, err
+				case err != nil:
 					// The connection broke inside the literal. Reading
 					// on races with go-imap's reader goroutine: leave
 					// the command be; the caller drops the connection.
@@ -155,20 +163,17 @@ func (w *fetcher) fetchSet(ctx context.Context, c *imapclient.Client, fw *folder
 				stored = true
 			}
 		}
-		m, ok := fw.meta[uid]
-		if !stored || !ok {
-			continue
+		if m, ok := byUID[uid]; ok && early != nil && !stored && !done[uid] {
+			err := sink.Put(ctx, f, m, bytes.NewReader(early))
+			if err != nil {
+				cmd.Close()
+				return done, err
+			}
+			stored = true
 		}
-		if size != m.size {
-			w.r.warn(fmt.Sprintf("folder %q uid %d: RFC822.SIZE says %d bytes, the server sent %d; the bytes sent are kept", fw.folder.Name, uid, m.size, size))
+		if stored {
+			done[uid] = true
 		}
-		if err := w.r.message(format.Message{Folder: fw.folder.Name, UID: uint32(uid), ID: id, Size: size,
-			Flags: m.flags, InternalDate: m.date}, true); err != nil {
-			cmd.Close()
-			return done, &archiveError{err}
-		}
-		w.opts.Progress.Message(fw.folder.Name, size, true)
-		done[uid] = true
 	}
 	if err := cmd.Close(); err != nil {
 		return done, fmt.Errorf("UID FETCH: %w", err)

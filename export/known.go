@@ -84,6 +84,21 @@ func loadKnown(a *archive.Archive, idx *archive.Index, account string) (*known, 
 	return k, nil
 }
 
+// lookup returns what earlier runs stored for an item: by UIDL where it
+// has one, else by UIDVALIDITY and UID with the same size (a server that
+// reused a UID for another message would rarely give it the same size).
+func (k *known) lookup(f format.Folder, it Item) (storedRef, bool) {
+	if it.UIDL != "" {
+		ref, ok := k.byUIDL[f.Name][it.UIDL]
+		return ref, ok
+	}
+	if f.UIDValidity == 0 {
+		return storedRef{}, false
+	}
+	ref, ok := k.uid(f.Name, f.UIDValidity, it.UID)
+	return ref, ok && ref.size == it.Size
+}
+
 // uid returns what earlier runs stored for a folder's UID.
 func (k *known) uid(folder string, uidValidity, uid uint32) (storedRef, bool) {
 	r, ok := k.byUID[folderKey{folder, uidValidity}][uid]

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"io"
 	"net/mail"
 	"strings"
 	"time"
@@ -9,11 +10,12 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// pop3Date gives a POP3 message (which has no internal date) the date it
+// messageDate gives a message whose source tells no internal date (POP3
+// has none; an IMAP server may send one that cannot be parsed) the date it
 // reached the mailbox: that of the newest Received: header (the topmost,
 // which the receiving server added), else the Date: header, else now; the
 // second result says which, for the snapshot's date_source.
-func pop3Date(header []byte) (time.Time, string) {
+func messageDate(header []byte) (time.Time, string) {
 	msg, err := mail.ReadMessage(bytes.NewReader(header))
 	if err == nil {
 		for _, rcv := range msg.Header["Received"] {
@@ -39,3 +41,39 @@ func unfold(s string) string {
 	}
 	return s
 }
+
+// headerCapture passes a message through and keeps its header section (up
+// to 256 KiB), from which POP3's missing internal date is derived.
+type headerCapture struct {
+	r    io.Reader
+	buf  bytes.Buffer
+	done bool
+}
+
+const maxCapturedHeader = 256 << 10
+
+func (h *headerCapture) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if !h.done && n > 0 {
+		// Look for the empty line only where it can newly be: in what was
+		// just read and the two bytes before it.
+		from := max(h.buf.Len()-2, 0)
+		h.buf.Write(p[:n])
+		b := h.buf.Bytes()[from:]
+		if i := bytes.Index(b, []byte("\n\r\n")); i >= 0 {
+			h.buf.Truncate(from + i + 3)
+			h.done = true
+		} else if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+			h.buf.Truncate(from + i + 2)
+			h.done = true
+		} else if h.buf.Len() >= maxCapturedHeader {
+			h.done = true
+		}
+	}
+	if err == io.EOF {
+		h.done = true
+	}
+	return n, err
+}
+
+func (h *headerCapture) header() []byte { return h.buf.Bytes() }

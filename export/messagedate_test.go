@@ -31,7 +31,7 @@ func TestHeaderCaptureAndPOP3Date(t *testing.T) {
 			if !strings.HasSuffix(string(h.header()), "\n\n") && !strings.HasSuffix(string(h.header()), "\r\n\r\n") {
 				t.Errorf("%s: captured %q, not the header section", c.name, h.header())
 			}
-			got, src := pop3Date(h.header())
+			got, src := messageDate(h.header())
 			if src != c.source || (!c.want.IsZero() && !got.Equal(c.want)) {
 				t.Errorf("%s: %v from %q, want %v from %q", c.name, got, src, c.want, c.source)
 			}

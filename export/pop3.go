@@ -1,81 +1,97 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mailferry/mailferry/internal/progress"
-	"io"
 	"log/slog"
 
-	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/pop3"
 )
 
-// POP3Options configure a POP3 export.
-type POP3Options struct {
-	Options
+// POP3Config says how to reach a POP3 maildrop.
+type POP3Config struct {
 	// Endpoint is the source's URL without credentials, as recorded.
 	Endpoint string
+	// UserHost is USER@HOST; the default account name is
+	// POP3Account(UserHost).
+	UserHost string
 	// Dial opens a logged-in session; called again after a drop.
-	Dial     func(ctx context.Context) (*pop3.Client, error)
-	Throttle Throttle
-	Progress *progress.Progress
-	Retries  int
-	// DeleteAfterExport removes the exported messages from the server,
-	// only after the snapshot naming them is committed and each message
-	// has been read back from the archive and checked.
-	DeleteAfterExport bool
+	Dial    func(ctx context.Context) (*pop3.Client, error)
+	Retries int
 }
+
+// POP3Account is the account name a POP3 export of userHost (USER@HOST) is
+// recorded under unless the user names one: apart from the IMAP account of
+// the same user, since POP3 sees INBOX only and must never pass for the
+// latest snapshot of the whole mailbox (format/SPEC.md, "Account").
+func POP3Account(userHost string) string { return "pop3:" + userHost }
 
 // pop3Folder is the one folder a POP3 maildrop has.
 const pop3Folder = "INBOX"
 
-// POP3 exports a POP3 maildrop into the archive as a new snapshot holding
-// one folder, INBOX. Messages are recognised by UIDL across runs (a server
-// without UIDL is handled by content: everything is downloaded, nothing is
-// stored twice). The maildrop is never changed, unless DeleteAfterExport.
-func POP3(ctx context.Context, a *archive.Archive, opts POP3Options) (*Report, error) {
-	if opts.Retries <= 0 {
-		opts.Retries = 6
+// pop3Source reads a POP3 maildrop as one folder, INBOX. Messages are
+// recognised by UIDL across runs (a server without UIDL is handled by
+// content: everything is downloaded, nothing is stored twice). The
+// maildrop is never changed, unless DeleteExported is called.
+type pop3Source struct {
+	cfg   POP3Config
+	s     *pop3Session
+	items []Item
+}
+
+// NewPOP3Source returns the maildrop cfg describes as a Source.
+func NewPOP3Source(cfg POP3Config) DeleterAfterExport {
+	if cfg.Retries <= 0 {
+		cfg.Retries = 6
 	}
-	if opts.Progress == nil {
-		opts.Progress = new(progress.Progress)
-	}
-	s := &pop3Session{dial: opts.Dial, retries: opts.Retries}
-	defer s.close()
+	return &pop3Source{cfg: cfg, s: &pop3Session{dial: cfg.Dial, retries: cfg.Retries}}
+}
+
+func (p *pop3Source) Describe() format.Source {
+	return format.Source{Kind: format.SourcePOP3, Endpoint: p.cfg.Endpoint}
+}
+
+func (p *pop3Source) DefaultAccount() string { return POP3Account(p.cfg.UserHost) }
+
+func (p *pop3Source) Close() { p.s.close() }
+
+// List reads the maildrop's listing, which Examine then gives out.
+func (p *pop3Source) List(ctx context.Context) (Listing, error) {
 	var uidls []pop3.MessageUID
 	var sizes map[int]int64
 	var hasUIDL bool
-	err := s.do(ctx, func(c *pop3.Client) error {
+	err := p.s.do(ctx, func(c *pop3.Client) error {
 		var err error
 		uidls, sizes, hasUIDL, err = listMaildrop(ctx, c)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", opts.Endpoint, err)
+		return Listing{}, err
 	}
-	r, err := startRun(a, opts.Account, format.Source{Kind: format.SourcePOP3, Endpoint: opts.Endpoint}, opts.Options, nil)
-	if err != nil {
-		return nil, err
-	}
+	l := Listing{Folders: []format.Folder{{Name: pop3Folder, Subscribed: true}}}
 	if !hasUIDL {
-		r.warn("the server has no UIDL: every message is downloaded, and recognised by its content")
+		l.Warnings = append(l.Warnings, "the server has no UIDL: every message is downloaded, and recognised by its content")
 	}
-	k, err := loadKnown(a, r.idx, opts.Account)
-	if err != nil {
-		return r.stop(), err
+	if n := distinctUIDLs(uidls); n > 0 {
+		l.Warnings = append(l.Warnings, fmt.Sprintf("the server repeats UIDLs (%d messages share another's): each repeat is recorded as UIDL \"<uidl> #<occurrence>\", which tells them apart as long as the maildrop keeps its order", n))
 	}
-	err = exportPOP3(ctx, r, k, s, uidls, sizes, opts)
-	rep, err := r.finishOrStop(ctx, err)
-	if err != nil || !opts.DeleteAfterExport || !rep.Complete() {
-		return rep, err
+	p.items = p.items[:0]
+	for _, m := range uidls {
+		p.items = append(p.items, Item{UID: uint32(m.Number), UIDL: m.UID, Size: sizes[m.Number],
+			Name: fmt.Sprintf("message %d (UIDL %q)", m.Number, m.UID)})
 	}
-	return rep, deleteExported(ctx, a, s, rep.Snapshot, opts)
+	return l, nil
 }
+
+func (p *pop3Source) Examine(_ context.Context, f format.Folder) (format.Folder, []Item, error) {
+	return f, p.items, nil
+}
+
+// NewReader shares the one session: POP3 gives one per maildrop.
+func (p *pop3Source) NewReader() MessageReader { return pop3Reader{p.s} }
 
 // listMaildrop returns the maildrop's messages in order with their UIDLs
 // (empty when the server has no UIDL, which the third result says) and the
@@ -103,30 +119,39 @@ func listMaildrop(ctx context.Context, c *pop3.Client) ([]pop3.MessageUID, map[i
 	return uidls, sizes, true, nil
 }
 
-func exportPOP3(ctx context.Context, r *run, k *known, s *pop3Session, uidls []pop3.MessageUID, sizes map[int]int64, opts POP3Options) error {
-	if err := r.folder(format.Folder{Name: pop3Folder, Subscribed: true}); err != nil {
-		return err
+// distinctUIDLs renames the second and later messages that share a UIDL
+// to "UIDL #N" (N its occurrence, from 2, in message-number order) and
+// returns how many it renamed. A UIDL is the key of a message's record
+// (what later runs recognise, what an import appends once), so two
+// messages under one UIDL would lose one. RFC 1939 UIDLs hold no space, so
+// the new names can never be a UIDL the server sent.
+func distinctUIDLs(uidls []pop3.MessageUID) int {
+	seen := map[string]int{}
+	renamed := 0
+	for i, u := range uidls {
+		if u.UID == "" {
+			continue
+		}
+		seen[u.UID]++
+		if n := seen[u.UID]; n > 1 {
+			uidls[i].UID = fmt.Sprintf("%s #%d", u.UID, n)
+			renamed++
+		}
 	}
-	var total int64
-	for _, sz := range sizes {
-		total += sz
-	}
-	opts.Progress.MessagesTotal.Add(int64(len(uidls)))
-	opts.Progress.Folder(pop3Folder, int64(len(uidls)), total)
-	known := k.byUIDL[pop3Folder]
-	for _, m := range uidls {
+	return renamed
+}
+
+// pop3Reader retrieves messages on the source's session.
+type pop3Reader struct{ s *pop3Session }
+
+func (pr pop3Reader) Close() {}
+
+func (pr pop3Reader) Read(ctx context.Context, f format.Folder, items []Item, sink Sink) error {
+	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		if ref, ok := known[m.UID]; ok && m.UID != "" {
-			if err := r.message(format.Message{Folder: pop3Folder, UID: uint32(m.Number), UIDL: m.UID, ID: ref.id, Size: ref.size,
-				InternalDate: ref.date, DateSource: ref.dateSource}, false); err != nil {
-				return err
-			}
-			opts.Progress.Message(pop3Folder, ref.size, false)
-			continue
-		}
-		if err := retrieve(ctx, r, s, m, opts); err != nil {
+		if err := pr.retrieve(ctx, f, it, sink); err != nil {
 			return err
 		}
 	}
@@ -134,32 +159,23 @@ func exportPOP3(ctx context.Context, r *run, k *known, s *pop3Session, uidls []p
 }
 
 // retrieve downloads one message (by UIDL, so that a session redialled
-// after a drop finds it under its new number) and records it.
-func retrieve(ctx context.Context, r *run, s *pop3Session, m pop3.MessageUID, opts POP3Options) error {
+// after a drop finds it under its new number) and stores it.
+func (pr pop3Reader) retrieve(ctx context.Context, f format.Folder, it Item, sink Sink) error {
+	s := pr.s
 	var stop error
 	err := s.do(ctx, func(c *pop3.Client) error {
-		n := m.Number
-		if s.redialled && m.UID != "" {
+		n := int(it.UID)
+		if s.redialled && it.UIDL != "" {
 			var ok bool
-			if n, ok = s.numbers[m.UID]; !ok {
+			if n, ok = s.numbers[it.UIDL]; !ok {
 				return errVanished
-			}
-		}
-		if t := opts.Throttle; t != nil {
-			if err := t.WaitMessage(ctx); err != nil {
-				return err
 			}
 		}
 		rc, err := c.Retr(ctx, n)
 		if err != nil {
 			return fmt.Errorf("RETR %d: %w", n, err)
 		}
-		var rd io.Reader = rc
-		if t := opts.Throttle; t != nil {
-			rd = t.Reader(ctx, rd)
-		}
-		hdr := &headerCapture{r: rd}
-		id, size, err := r.w.Put(hdr)
+		err = sink.Put(ctx, f, it, rc)
 		rc.Close()
 		if err != nil {
 			if !isSourceError(err) {
@@ -168,26 +184,18 @@ func retrieve(ctx context.Context, r *run, s *pop3Session, m pop3.MessageUID, op
 			}
 			return fmt.Errorf("RETR %d: %w", n, err)
 		}
-		date, src := pop3Date(hdr.header())
-		if err := r.message(format.Message{Folder: pop3Folder, UID: uint32(m.Number), UIDL: m.UID, ID: id, Size: size,
-			InternalDate: date, DateSource: src}, true); err != nil {
-			stop = err
-			return nil
-		}
-		opts.Progress.Message(pop3Folder, size, true)
 		return nil
 	})
 	switch {
 	case stop != nil:
 		return stop
 	case errors.Is(err, errVanished):
-		r.warn(fmt.Sprintf("UIDL %q: deleted on the server during the export", m.UID))
+		sink.Warn(fmt.Sprintf("UIDL %q: deleted on the server during the export", it.UIDL))
 	case err != nil:
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		r.fail(pop3Folder, fmt.Sprintf("message %d (UIDL %q)", m.Number, m.UID), err)
-		opts.Progress.Failed()
+		sink.Fail(f, it, err)
 	}
 	return nil
 }
@@ -246,6 +254,7 @@ func (s *pop3Session) connect(ctx context.Context, again bool) error {
 		if err != nil && !errors.Is(err, pop3.ErrNoUIDL) {
 			return err
 		}
+		distinctUIDLs(uidls)
 		s.numbers = map[string]int{}
 		for _, u := range uidls {
 			s.numbers[u.UID] = u.Number
@@ -263,39 +272,3 @@ func (s *pop3Session) close() {
 		s.c = nil
 	}
 }
-
-// headerCapture passes a message through and keeps its header section (up
-// to 256 KiB), from which POP3's missing internal date is derived.
-type headerCapture struct {
-	r    io.Reader
-	buf  bytes.Buffer
-	done bool
-}
-
-const maxCapturedHeader = 256 << 10
-
-func (h *headerCapture) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if !h.done && n > 0 {
-		// Look for the empty line only where it can newly be: in what was
-		// just read and the two bytes before it.
-		from := max(h.buf.Len()-2, 0)
-		h.buf.Write(p[:n])
-		b := h.buf.Bytes()[from:]
-		if i := bytes.Index(b, []byte("\n\r\n")); i >= 0 {
-			h.buf.Truncate(from + i + 3)
-			h.done = true
-		} else if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
-			h.buf.Truncate(from + i + 2)
-			h.done = true
-		} else if h.buf.Len() >= maxCapturedHeader {
-			h.done = true
-		}
-	}
-	if err == io.EOF {
-		h.done = true
-	}
-	return n, err
-}
-
-func (h *headerCapture) header() []byte { return h.buf.Bytes() }

@@ -100,7 +100,7 @@ func TestPOP3Export(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "alice@pop"}, Endpoint: endpoint, Dial: dl.DialPOP3})
+	rep, err := Run(context.Background(), a, NewPOP3Source(POP3Config{Endpoint: endpoint, Dial: dl.DialPOP3}), Options{Account: "alice@pop"})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("export: %v %+v", err, rep)
 	}
@@ -131,7 +131,7 @@ func TestPOP3Export(t *testing.T) {
 	}
 
 	d.Append(t, testUser, "INBOX", testserver.Message{Body: generated(7001, 999)}, testserver.Message{Body: generated(7002, 999)})
-	rep, err = POP3(context.Background(), a, POP3Options{Options: Options{Account: "alice@pop"}, Endpoint: endpoint, Dial: dl.DialPOP3})
+	rep, err = Run(context.Background(), a, NewPOP3Source(POP3Config{Endpoint: endpoint, Dial: dl.DialPOP3}), Options{Account: "alice@pop"})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("second export: %v %+v", err, rep)
 	}
@@ -154,7 +154,7 @@ func TestPOP3DeleteAfterExport(t *testing.T) {
 	want := maildrop(t, dl)
 	dir := t.TempDir()
 	a, _ := archive.OpenOrCreate(dir)
-	rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "bob@pop"}, Endpoint: endpoint, Dial: dl.DialPOP3, DeleteAfterExport: true})
+	rep, err := Run(context.Background(), a, NewPOP3Source(POP3Config{Endpoint: endpoint, Dial: dl.DialPOP3}), Options{Account: "bob@pop", DeleteAfterExport: true})
 	if err != nil || !rep.Complete() || rep.Messages != 2 {
 		t.Fatalf("export: %v %+v", err, rep)
 	}
@@ -188,7 +188,7 @@ func TestPOP3ExportSurvivesCutConnections(t *testing.T) {
 	}
 	dir := t.TempDir()
 	a, _ := archive.OpenOrCreate(dir)
-	rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "alice@pop"}, Endpoint: ep.String(), Dial: dl.DialPOP3})
+	rep, err := Run(context.Background(), a, NewPOP3Source(POP3Config{Endpoint: ep.String(), Dial: dl.DialPOP3}), Options{Account: "alice@pop"})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("export: %v %+v", err, rep)
 	}

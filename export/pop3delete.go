@@ -10,11 +10,12 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// deleteExported removes from the maildrop the messages of a committed
+// DeleteExported removes from the maildrop the messages of a committed
 // snapshot, each only after reading it back from the archive and checking
 // its hash. Messages are found by UIDL; without UIDL nothing is deleted.
 // POP3 applies deletions at QUIT, so a failure before it deletes nothing.
-func deleteExported(ctx context.Context, a *archive.Archive, s *pop3Session, snap format.ID, opts POP3Options) error {
+func (p *pop3Source) DeleteExported(ctx context.Context, a *archive.Archive, snap format.ID) error {
+	s := p.s
 	idx, _, err := a.Index()
 	if err != nil {
 		return err
@@ -57,6 +58,7 @@ func deleteExported(ctx context.Context, a *archive.Archive, s *pop3Session, sna
 	if err != nil {
 		return fmt.Errorf("--delete-after-export: UIDL: %w", err)
 	}
+	distinctUIDLs(uidls)
 	numbers := map[string]int{}
 	for _, u := range uidls {
 		numbers[u.UID] = u.Number

@@ -87,7 +87,7 @@ func TestPOP3WithoutUIDL(t *testing.T) {
 	}
 	a, _ := archive.OpenOrCreate(t.TempDir())
 	for run := range 2 {
-		rep, err := POP3(context.Background(), a, POP3Options{Options: Options{Account: "old@pop"}, Endpoint: ep.String(), Dial: dl.DialPOP3})
+		rep, err := Run(context.Background(), a, NewPOP3Source(POP3Config{Endpoint: ep.String(), Dial: dl.DialPOP3}), Options{Account: "old@pop"})
 		if err != nil || !rep.Complete() {
 			t.Fatalf("run %d: %v %+v", run, err, rep)
 		}

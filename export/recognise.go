@@ -10,14 +10,20 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// recogniseByHeader fetches only the header sections of uids and returns
-// those whose header and size match a message the archive holds. After a
+// recogniseByHeader fetches only the header sections of items and returns
+// (by index) those whose header and size match a message the archive holds. After a
 // UIDVALIDITY change (a folder recreated, a server migrated) this finds the
 // known messages at the cost of their headers instead of their bodies. The
 // archive stores the header section as a message's first chunk, so the
 // match is on its SHA-256.
-func recogniseByHeader(ctx context.Context, c *imapclient.Client, idx *archive.Index, uids []imap.UID, meta map[imap.UID]msgMeta) (map[imap.UID]format.ID, error) {
-	found := map[imap.UID]format.ID{}
+func recogniseByHeader(ctx context.Context, c *imapclient.Client, idx *archive.Index, items []Item) (map[int]format.ID, error) {
+	found := map[int]format.ID{}
+	byUID := make(map[imap.UID]int, len(items))
+	uids := make([]imap.UID, len(items))
+	for i, it := range items {
+		byUID[imap.UID(it.UID)] = i
+		uids[i] = imap.UID(it.UID)
+	}
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
 	for start := 0; start < len(uids); start += batchMessages {
 		set := imap.UIDSetNum(uids[start:min(start+batchMessages, len(uids))]...)
@@ -29,12 +35,12 @@ func recogniseByHeader(ctx context.Context, c *imapclient.Client, idx *archive.I
 				return nil, fmt.Errorf("FETCH headers: %w", err)
 			}
 			hdr := buf.FindBodySection(section)
-			m, ok := meta[buf.UID]
+			i, ok := byUID[buf.UID]
 			if !ok || hdr == nil {
 				continue
 			}
-			if id, ok := idx.FindByHeader(format.Sum(hdr), m.size); ok {
-				found[buf.UID] = id
+			if id, ok := idx.FindByHeader(format.Sum(hdr), items[i].Size); ok {
+				found[i] = id
 			}
 		}
 		if err := cmd.Close(); err != nil {

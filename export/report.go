@@ -22,7 +22,10 @@ type Report struct {
 	NewMessages int64         `json:"new_messages"`
 	NewBytes    int64         `json:"new_stored_bytes"`
 	Duration    time.Duration `json:"duration_ns"`
-	Failures    []Failure     `json:"failures,omitempty"`
+	// DryRun says nothing was stored; Plan lists what an export would read.
+	DryRun   bool         `json:"dry_run,omitempty"`
+	Plan     []FolderPlan `json:"plan,omitempty"`
+	Failures []Failure    `json:"failures,omitempty"`
 	// Warnings are things a user should know that lost nothing, such as a
 	// message expunged on the server while the export ran.
 	Warnings []string `json:"warnings,omitempty"`

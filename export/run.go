@@ -2,6 +2,9 @@ package export
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -186,4 +189,28 @@ func (r *run) warn(msg string) {
 	defer r.mu.Unlock()
 	r.rep.Warnings = append(r.rep.Warnings, msg)
 	slog.Warn(msg)
+}
+
+func newRunID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// parentOf returns the account's latest complete snapshot, if any.
+func parentOf(a *archive.Archive, account string) (*format.ID, error) {
+	snaps, _, err := a.Snapshots()
+	if err != nil {
+		return nil, err
+	}
+	s, err := archive.SelectSnapshot(snaps, account, "")
+	if err != nil {
+		return nil, nil
+	}
+	return &s.ID, nil
+}
+
+func isSourceError(err error) bool {
+	var se *archive.SourceError
+	return errors.As(err, &se)
 }

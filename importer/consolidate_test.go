@@ -40,7 +40,7 @@ func TestConsolidatePOP3Accounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := export.POP3(context.Background(), a, export.POP3Options{Options: export.Options{Account: u.name + "@pop"}, Endpoint: ep.String(), Dial: dl.DialPOP3})
+		rep, err := export.Run(context.Background(), a, export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), Dial: dl.DialPOP3}), export.Options{Account: u.name + "@pop"})
 		if err != nil || !rep.Complete() {
 			t.Fatalf("export %s: %v %+v", u.name, err, rep)
 		}

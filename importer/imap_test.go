@@ -106,8 +106,8 @@ func exportAccount(t *testing.T, d *testserver.Dovecot, user, pw, dir string) ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := export.IMAP(context.Background(), a, export.IMAPOptions{Options: export.Options{Account: user + "@src"},
-		Endpoint: "imap://" + user + "@" + d.IMAPAddr, Dial: dialFor(t, d, d.IMAPAddr, user, pw)})
+	rep, err := export.Run(context.Background(), a, export.NewIMAPSource(export.IMAPConfig{
+		Endpoint: "imap://" + user + "@" + d.IMAPAddr, Dial: dialFor(t, d, d.IMAPAddr, user, pw)}), export.Options{Account: user + "@src"})
 	if err != nil || !rep.Complete() {
 		t.Fatalf("export: %v %+v", err, rep)
 	}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
-	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -20,8 +20,8 @@ func exportCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "from", Usage: "the `SOURCE` to read (see above)", Required: true},
 		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` (created if missing)", Required: true},
-		&cli.StringFlag{Name: "account", Usage: "record the snapshot under account `NAME` (default: USER@HOST, or the store's path)"},
-		&cli.IntFlag{Name: "connections", Value: 4, Usage: "download over `N` IMAP connections at once"},
+		&cli.StringFlag{Name: "account", Usage: "record the snapshot under account `NAME` (default: USER@HOST for IMAP, pop3:USER@HOST for POP3, the store's path)"},
+		&cli.IntFlag{Name: "connections", Value: 4, Usage: "IMAP only: download over `N` connections at once"},
 		&cli.StringSliceFlag{Name: "include", Usage: "export only folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --include)"},
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --exclude)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
@@ -49,20 +49,6 @@ func exportCommand() *cli.Command {
 	}
 }
 
-func openLocalStore(spec string) (export.LocalStore, error) {
-	kind, path, ok := strings.Cut(spec, ":")
-	if !ok || path == "" {
-		return nil, cli.Exit(fmt.Sprintf("--from %q: want imap://USER@HOST, imaps://USER@HOST, maildir:PATH or mbox:PATH", spec), 2)
-	}
-	switch kind {
-	case "maildir":
-		return export.OpenMaildir(path)
-	case "mbox":
-		return export.OpenMbox(path)
-	}
-	return nil, cli.Exit(fmt.Sprintf("--from %q: unknown source kind %q (want imap://, imaps://, maildir: or mbox:)", spec, kind), 2)
-}
-
 func folderFilter(c *cli.Context) (export.FolderFilter, error) {
 	var ff export.FolderFilter
 	for _, spec := range []struct {
@@ -80,32 +66,82 @@ func folderFilter(c *cli.Context) (export.FolderFilter, error) {
 	return ff, nil
 }
 
-func runExport(c *cli.Context) error {
-	from := c.String("from")
-	if strings.HasPrefix(from, "imap://") || strings.HasPrefix(from, "imaps://") {
-		return runIMAPExport(c, from)
-	}
-	if strings.HasPrefix(from, "pop3://") || strings.HasPrefix(from, "pop3s://") {
-		return runPOP3Export(c, from)
-	}
-	store, err := openLocalStore(from)
-	if err != nil {
-		return err
-	}
-	a, err := archive.OpenOrCreate(c.String("archive"))
-	if err != nil {
-		return err
-	}
-	wo, err := writerOptions(c, false)
-	if err != nil {
-		return err
-	}
-	rep, err := export.Local(c.Context, a, store, export.Options{Account: c.String("account"), Tool: toolVersion(), Writer: wo})
-	return finishExport(c, rep, err)
+// exportSource is a kind of --from and how to open it.
+type exportSource struct {
+	schemes []string // as in SCHEME://... or SCHEME:PATH
+	kind    string   // as messages name it
+	server  bool     // reached over the network: takes the connection flags
+	// only are the flags that apply to this source alone.
+	only []string
+	open func(c *cli.Context, from string) (export.Source, error)
 }
 
-func runIMAPExport(c *cli.Context, from string) error {
-	dialer, ep, base, err := serverExport(c, from)
+// exportSources is every source export reads, by --from scheme.
+var exportSources = []exportSource{
+	{schemes: []string{"imap", "imaps"}, kind: "IMAP", server: true, only: []string{"connections"}, open: openIMAPSource},
+	{schemes: []string{"pop3", "pop3s"}, kind: "POP3", server: true, only: []string{"delete-after-export"}, open: openPOP3Source},
+	{schemes: []string{"maildir"}, kind: "Maildir", open: func(_ *cli.Context, from string) (export.Source, error) {
+		return export.OpenMaildir(localPath(from))
+	}},
+	{schemes: []string{"mbox"}, kind: "mbox", open: func(_ *cli.Context, from string) (export.Source, error) {
+		return export.OpenMbox(localPath(from))
+	}},
+}
+
+// serverOnlyFlags are the connection flags that mean nothing to a store on
+// disk; the throttles pace any source.
+func serverOnlyFlags() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range connFlags() {
+		name := f.Names()[0]
+		if !strings.HasPrefix(name, "max-") {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// sourceFor finds --from's source, and refuses a flag that does not apply
+// to it rather than ignore it.
+func sourceFor(c *cli.Context, from string) (exportSource, error) {
+	scheme, rest, ok := strings.Cut(from, ":")
+	var src exportSource
+	found := false
+	for _, s := range exportSources {
+		if slices.Contains(s.schemes, strings.ToLower(scheme)) {
+			src, found = s, true
+		}
+	}
+	if !ok || rest == "" || !found {
+		return src, cli.Exit(fmt.Sprintf("--from %q: want imap://USER@HOST, imaps://, pop3://, pop3s://, maildir:PATH or mbox:PATH", from), exitStatusUsage)
+	}
+	serverOnly := serverOnlyFlags()
+	for _, name := range c.FlagNames() {
+		if !c.IsSet(name) {
+			continue
+		}
+		applies := !serverOnly[name] || src.server
+		for _, s := range exportSources {
+			if slices.Contains(s.only, name) {
+				applies = slices.Contains(src.only, name)
+			}
+		}
+		if !applies {
+			return src, cli.Exit(fmt.Sprintf("--%s does not apply to %s sources (--from %s)", name, src.kind, from), exitStatusUsage)
+		}
+	}
+	return src, nil
+}
+
+// localPath is the PATH of maildir:PATH or mbox:PATH.
+func localPath(from string) string {
+	_, path, _ := strings.Cut(from, ":")
+	return path
+}
+
+func runExport(c *cli.Context) error {
+	from := c.String("from")
+	kind, err := sourceFor(c, from)
 	if err != nil {
 		return err
 	}
@@ -113,36 +149,71 @@ func runIMAPExport(c *cli.Context, from string) error {
 	if err != nil {
 		return err
 	}
-	opts := export.IMAPOptions{
-		Options:     base,
-		Endpoint:    ep.String(),
-		Dial:        dialer.Dial,
-		Connections: c.Int("connections"),
-		Filter:      filter,
-		Progress:    new(progress.Progress),
+	wo, err := writerOptions(c, kind.server)
+	if err != nil {
+		return err
+	}
+	src, err := kind.open(c, from)
+	if err != nil {
+		return err
+	}
+	opts := export.Options{
+		Account:           c.String("account"),
+		Tool:              toolVersion(),
+		CheckpointEvery:   c.Duration("checkpoint-every"),
+		Writer:            wo,
+		Filter:            filter,
+		DryRun:            c.Bool("dry-run"),
+		DeleteAfterExport: c.Bool("delete-after-export"),
+		Progress:          new(progress.Progress),
+	}
+	if _, ok := src.(export.Concurrent); ok {
+		opts.Connections = c.Int("connections")
 	}
 	if t := throttleFrom(c); t != nil {
 		opts.Throttle = t
 	}
-	if c.Bool("dry-run") {
+	if opts.DryRun {
+		// A dry run creates no archive: it reads one if there is one.
 		var a *archive.Archive
 		if _, err := os.Stat(c.String("archive")); err == nil {
 			if a, err = archive.Open(c.String("archive")); err != nil {
 				return err
 			}
 		}
-		plans, err := export.IMAPDryRun(c.Context, a, opts)
+		rep, err := export.Run(c.Context, a, src, opts)
 		if err != nil {
 			return err
 		}
-		return printPlans(c, plans)
+		for _, w := range rep.Warnings {
+			fmt.Fprintln(c.App.ErrWriter, "warning:", w)
+		}
+		return printPlans(c, rep.Plan)
 	}
 	a, err := archive.OpenOrCreate(c.String("archive"))
 	if err != nil {
 		return err
 	}
-	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.IMAP(c.Context, a, opts) })
+	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.Run(c.Context, a, src, opts) })
 	return finishExport(c, rep, err)
+}
+
+// openIMAPSource dials nothing yet: connections open as the export needs
+// them.
+func openIMAPSource(c *cli.Context, from string) (export.Source, error) {
+	dialer, ep, err := dialerFor(c, from)
+	if err != nil {
+		return nil, err
+	}
+	return export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: ep.Account(), Dial: dialer.Dial}), nil
+}
+
+func openPOP3Source(c *cli.Context, from string) (export.Source, error) {
+	dialer, ep, err := dialerFor(c, from)
+	if err != nil {
+		return nil, err
+	}
+	return export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3}), nil
 }
 
 func printPlans(c *cli.Context, plans []export.FolderPlan) error {
@@ -217,46 +288,4 @@ func writerOptions(c *cli.Context, server bool) (archive.WriterOptions, error) {
 		return wo, cli.Exit(fmt.Sprintf("--compression %q: want fast or better", level), 2)
 	}
 	return wo, nil
-}
-
-func runPOP3Export(c *cli.Context, from string) error {
-	dialer, ep, base, err := serverExport(c, from)
-	if err != nil {
-		return err
-	}
-	opts := export.POP3Options{
-		Options:           base,
-		Endpoint:          ep.String(),
-		Dial:              dialer.DialPOP3,
-		Progress:          new(progress.Progress),
-		DeleteAfterExport: c.Bool("delete-after-export"),
-	}
-	if t := throttleFrom(c); t != nil {
-		opts.Throttle = t
-	}
-	a, err := archive.OpenOrCreate(c.String("archive"))
-	if err != nil {
-		return err
-	}
-	rep, err := withProgress(c, opts.Progress, func() (*export.Report, error) { return export.POP3(c.Context, a, opts) })
-	return finishExport(c, rep, err)
-}
-
-// serverExport reads the options every server export shares: the
-// endpoint and its dialer, the account (USER@HOST unless --account), the
-// checkpoint interval and the compression.
-func serverExport(c *cli.Context, from string) (*mailconn.Dialer, mailconn.Endpoint, export.Options, error) {
-	dialer, ep, err := dialerFor(c, from)
-	if err != nil {
-		return nil, ep, export.Options{}, err
-	}
-	wo, err := writerOptions(c, true)
-	if err != nil {
-		return nil, ep, export.Options{}, err
-	}
-	account := c.String("account")
-	if account == "" {
-		account = ep.Account()
-	}
-	return dialer, ep, export.Options{Account: account, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo}, nil
 }

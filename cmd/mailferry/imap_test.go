@@ -115,10 +115,11 @@ func sorted(s []string) []string {
 
 // TestExportKilledAndResumed SIGKILLs `mailferry export` mid-run several
 // times and once interrupts it like Ctrl-C; the same command then finishes
-// the job without downloading again what had been committed. Over IMAP and
-// over POP3.
+// the job without downloading again what had been committed. Over IMAP,
+// over POP3, and from a Maildir (which has no message ids to resume by:
+// each message is still stored once).
 func TestExportKilledAndResumed(t *testing.T) {
-	for _, scheme := range []string{"imap", "pop3"} {
+	for _, scheme := range []string{"imap", "pop3", "maildir"} {
 		t.Run(scheme, func(t *testing.T) { killAndResume(t, scheme) })
 	}
 }
@@ -134,8 +135,15 @@ func killAndResume(t *testing.T, scheme string) {
 	seedMailbox(t, d, "carol", total)
 	dir := filepath.Join(t.TempDir(), "archive")
 	env := []string{"MAILFERRY_PASSWORD=carol-pw"}
-	args := []string{"export", "--from", scheme + "://carol@" + addr, "--archive", dir, "--tls-ca", d.CAFile,
-		"--connections", "2", "--max-messages-per-second", rate, "--checkpoint-every", "200ms", "--json"}
+	args := []string{"export", "--archive", dir, "--max-messages-per-second", rate, "--checkpoint-every", "200ms", "--json"}
+	switch scheme {
+	case "imap":
+		args = append(args, "--from", scheme+"://carol@"+addr, "--tls-ca", d.CAFile, "--connections", "2")
+	case "pop3":
+		args = append(args, "--from", scheme+"://carol@"+addr, "--tls-ca", d.CAFile)
+	case "maildir":
+		args = append(args, "--from", "maildir:"+d.MaildirPath("carol"))
+	}
 	stored := func() int {
 		a, err := archive.Open(dir)
 		if err != nil {
@@ -186,11 +194,20 @@ func killAndResume(t *testing.T, scheme string) {
 		t.Fatalf("final run: %v\n%s%s", err, out.String(), errOut.String())
 	}
 	var rep struct {
-		Messages   int   `json:"messages"`
-		Downloaded int64 `json:"downloaded"`
+		Messages    int   `json:"messages"`
+		Downloaded  int64 `json:"downloaded"`
+		NewMessages int   `json:"new_messages"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if scheme == "maildir" {
+		// Every file is read again, and only what the killed runs had
+		// not committed is stored.
+		if rep.Messages != total || rep.NewMessages != total-before || stored() != total {
+			t.Errorf("final run: %d messages, %d new; %d were stored before it, %d after", rep.Messages, rep.NewMessages, before, stored())
+		}
+		return
 	}
 	// The run before was interrupted cleanly and checkpointed all it had
 	// stored: at most the few messages in flight then are fetched again.

@@ -78,7 +78,7 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	res.Export, err = export.IMAP(ctx, a, export.IMAPOptions{Options: export.Options{Account: "alice@source"}, Endpoint: sep.String(), Dial: sd.Dial})
+	res.Export, err = export.Run(ctx, a, export.NewIMAPSource(export.IMAPConfig{Endpoint: sep.String(), Dial: sd.Dial}), export.Options{Account: "alice@source"})
 	if err != nil {
 		return res, fmt.Errorf("export: %w", err)
 	}
