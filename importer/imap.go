@@ -130,6 +130,7 @@ func (im *importer) run(ctx context.Context) error {
 		if mappings, err = mapFolders(c, im.a, im.opts); err != nil {
 			return err
 		}
+		im.appendLimit(c)
 		im.rep.Created, err = createFolders(c, mappings)
 		return err
 	})
@@ -164,6 +165,19 @@ func (im *importer) run(ctx context.Context) error {
 		return im.deleteGone(ctx, coord)
 	}
 	return nil
+}
+
+// appendLimit lowers the size limit to the server's APPENDLIMIT (RFC
+// 7889; Gmail announces 35,651,584): a larger message would only be
+// refused after its bytes were sent.
+func (im *importer) appendLimit(c *imapclient.Client) {
+	limit, ok := c.Caps().AppendLimit()
+	if !ok || limit == nil || *limit == 0 {
+		return
+	}
+	if t := &im.opts.Transforms; t.MaxSize == 0 || int64(*limit) < t.MaxSize {
+		t.MaxSize, t.MaxSizeFrom = int64(*limit), "the server's APPENDLIMIT"
+	}
 }
 
 func (im *importer) setMappings(mappings []foldermap.Mapping) {

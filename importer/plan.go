@@ -53,7 +53,9 @@ func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fold
 	var mappings []foldermap.Mapping
 	err := s.Do(ctx, func(c *imapclient.Client) error {
 		var err error
-		mappings, err = mapFolders(c, a, im.opts)
+		if mappings, err = mapFolders(c, a, im.opts); err == nil {
+			im.appendLimit(c)
+		}
 		return err
 	})
 	if err != nil {

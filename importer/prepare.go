@@ -231,8 +231,11 @@ func (im *importer) opener(id format.ID) transform.Opener {
 
 // skipKind is the key a skip reason is counted under.
 func skipKind(reason string) string {
-	if strings.Contains(reason, "--max-size") {
+	switch {
+	case strings.Contains(reason, "--max-size"):
 		return "max_size"
+	case strings.Contains(reason, "APPENDLIMIT"):
+		return "append_limit"
 	}
 	return "other"
 }

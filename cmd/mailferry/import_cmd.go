@@ -67,6 +67,7 @@ func destinationFlags() []cli.Flag {
 // destination is what import and verify need: the archive, the snapshot,
 // the options for the destination and its open manifest.
 type destination struct {
+	host     string
 	a        *archive.Archive
 	snap     archive.SnapshotInfo
 	endpoint string
@@ -106,15 +107,15 @@ func openDestination(c *cli.Context) (*destination, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &destination{a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
+	return &destination{host: ep.Host, a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
 		Dial:         dialer.Dial,
 		DialAppender: dialer.DialAppender,
 		Destination:  ep.String(),
 		Delete:       c.Bool("delete"),
 		Snapshot:     snap,
 		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
-			NoSpecialUse: c.Bool("no-special-use")},
-		CaseInsensitive: c.Bool("case-insensitive"),
+			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
+		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
 		Connections:     c.Int("connections"),
 		Throttle:        throttleFrom(c),
 		Manifest:        m,
@@ -165,7 +166,13 @@ func runImport(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		return printImportPlan(c, plans)
+		if err := printImportPlan(c, plans); err != nil {
+			return err
+		}
+		if p, ok := transform.ProfileForHost(d.host); ok && opts.Transforms.Profile.Name == "" {
+			fmt.Fprintf(c.App.ErrWriter, "%s is %s: consider --profile %s (its limits, folder names and pace)\n", d.host, p.Name, p.Name)
+		}
+		return nil
 	}
 	opts.Progress = new(progress.Progress)
 	var rep *importer.ImportReport

@@ -97,7 +97,6 @@ func TestImportBytesTheServerCanTake(t *testing.T) {
 	}
 }
 
-
 // TestImportManifestPerDestination imports one archive, with the default
 // manifests, into users a_b and a=b of one server (whose names become the
 // same file-name characters) and into a_b again under the name

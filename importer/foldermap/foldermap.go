@@ -57,6 +57,13 @@ type Options struct {
 	// destination's own (--no-special-use): they keep their translated
 	// names and are created without a special use.
 	NoSpecialUse bool
+	// Reserved are top-level names the destination keeps for its own
+	// (Office 365's "Files", Gmail's "[Gmail]"): a source folder of such a
+	// name gets "_" added and a note, never the server's folder.
+	Reserved []string
+	// CollapseSpaces turns a run of blanks inside a name into one blank
+	// (Gmail refuses doubled blanks).
+	CollapseSpaces bool
 }
 
 // Mapping is the decision for one source folder, with the reasons.

@@ -36,6 +36,11 @@ func (m *folderMapper) legalLevel(level string) (string, []string) {
 		notes = append(notes, fmt.Sprintf("%s trimmed: %q", where, level))
 		level = trimmed
 	}
+	if m.opts.CollapseSpaces && strings.Contains(level, "  ") {
+		collapsed := strings.Join(strings.Fields(level), " ")
+		notes = append(notes, fmt.Sprintf("doubled blanks in %q made single: the destination refuses them", level))
+		level = collapsed
+	}
 	switch level {
 	case "":
 		notes = append(notes, fmt.Sprintf("empty level -> %q", m.replacement))
@@ -46,4 +51,15 @@ func (m *folderMapper) legalLevel(level string) (string, []string) {
 		level = legal
 	}
 	return level, notes
+}
+
+// reservedTop renames a top-level name the destination keeps for its own.
+func (m *folderMapper) reservedTop(level string) (string, []string) {
+	for _, r := range m.opts.Reserved {
+		if strings.EqualFold(level, r) {
+			legal := level + m.replacement
+			return legal, []string{fmt.Sprintf("%q -> %q: the destination keeps %q for its own folder", level, legal, r)}
+		}
+	}
+	return level, nil
 }

@@ -66,6 +66,11 @@ func (m *folderMapper) translate(f format.Folder) (*plannedFolder, error) {
 	}
 	for i, raw := range sn.levels {
 		legal, notes := m.legalLevel(raw)
+		if i == 0 && !sn.inbox && m.into == nil && !pf.useGuessed && pf.use == "" {
+			var more []string
+			legal, more = m.reservedTop(legal)
+			notes = append(notes, more...)
+		}
 		pf.out.Changes = append(pf.out.Changes, notes...)
 		levels = append(levels, level{legal, keyBase + strings.Join(sn.levels[:i+1], "\x00"), sn.nameUpTo(i + 1)})
 	}

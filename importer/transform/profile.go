@@ -31,6 +31,19 @@ type Profile struct {
 	// MessagesPerSecond is the pace the importer should keep, 0 for none;
 	// it is for the importer's throttle (mailconn.NewThrottle).
 	MessagesPerSecond float64
+	// MaxSizeCeiling is the most --max-size may raise MaxSize to (0: no
+	// ceiling): what the service takes at all.
+	MaxSizeCeiling int64
+	// CaseInsensitive says the server folds folder-name case.
+	CaseInsensitive bool
+	// ReservedFolders are top-level names the server keeps for its own;
+	// CollapseSpaces says it refuses doubled blanks in names (folder
+	// mapping makes such names legal and says so).
+	ReservedFolders []string
+	CollapseSpaces  bool
+	// Hosts are the server names that identify the service, so that the
+	// plan can suggest the profile.
+	Hosts []string
 }
 
 // profiles are the known destination kinds. Sources for the numbers:
@@ -52,28 +65,41 @@ var profiles = []Profile{
 		FlaggedAfterAppend: true,
 		DisarmReadReceipts: true,
 		MessagesPerSecond:  4,
+		CaseInsensitive:    true,
 	},
 	{
-		// "45 MB by default on Office365" (imapsync --maxsize 45000000),
+		// Exchange Online takes messages of 35 MB by default; an
+		// administrator can raise the limit to 150 MB, no further.
 		// "Office365 supports 10500 characters line length", about 4
 		// messages/s before it throttles. Keywords become Outlook
 		// categories there, which is worth keeping, except $MDNSent that
-		// then shows on every message.
+		// then shows on every message. "Files" is a folder of its own
+		// (attachments), which a source folder must not land in.
 		Name:               "office365",
 		MaxLineLength:      10500,
-		MaxSize:            45_000_000,
+		MaxSize:            35_000_000,
+		MaxSizeCeiling:     150_000_000,
 		DropFlags:          []string{"$MDNSent"},
 		FlaggedAfterAppend: true,
 		DisarmReadReceipts: true,
 		MessagesPerSecond:  4,
+		CaseInsensitive:    true,
+		ReservedFolders:    []string{"Files"},
+		Hosts:              []string{"outlook.office365.com", "outlook.office.com", "imap-mail.outlook.com", "outlook.live.com"},
 	},
 	{
 		// imapsync's --gmail2 skips messages over 35,651,584 bytes (34 MiB),
-		// what Gmail's IMAP takes in practice; Gmail's often quoted 25 MB
-		// is its limit for attachments a user sends. Gmail keeps keywords
-		// and has no line limit worth stating.
-		Name:    "gmail",
-		MaxSize: 35_651_584,
+		// the APPENDLIMIT Gmail announces (RFC 7889); Gmail's often quoted
+		// 25 MB is its limit for attachments a user sends. Gmail keeps
+		// keywords, has no line limit worth stating, folds label case,
+		// keeps "[Gmail]" for its system labels and refuses doubled
+		// blanks in label names.
+		Name:            "gmail",
+		MaxSize:         35_651_584,
+		CaseInsensitive: true,
+		ReservedFolders: []string{"[Gmail]", "[Google Mail]"},
+		CollapseSpaces:  true,
+		Hosts:           []string{"imap.gmail.com", "imap.googlemail.com"},
 	},
 	// Cyrus and Dovecot take what RFC 5322 allows and more; their
 	// PERMANENTFLAGS says what they keep.
@@ -95,10 +121,26 @@ func ProfileByName(name string) (Profile, error) {
 	for _, p := range profiles {
 		if strings.EqualFold(p.Name, strings.TrimSpace(name)) {
 			p.DropFlags = append([]string(nil), p.DropFlags...)
+			p.ReservedFolders = append([]string(nil), p.ReservedFolders...)
+			p.Hosts = append([]string(nil), p.Hosts...)
 			return p, nil
 		}
 	}
 	return Profile{}, fmt.Errorf("%w %q: valid names are %s", ErrUnknownProfile, name, strings.Join(ProfileNames(), ", "))
+}
+
+// ProfileForHost returns the profile of the service a server name
+// belongs to, if it is a known one: the plan suggests it.
+func ProfileForHost(host string) (Profile, bool) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, p := range profiles {
+		for _, h := range p.Hosts {
+			if host == h {
+				return p, true
+			}
+		}
+	}
+	return Profile{}, false
 }
 
 // Transforms returns the transforms the profile asks for, for the caller to

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mailferry/mailferry/format"
 )
@@ -36,8 +37,11 @@ type Set struct {
 	// MaxLineLength is the longest line to send (0: no limit); longer ones
 	// are fixed by re-encoding (see LineFix). At least MinLineLimit.
 	MaxLineLength int
-	// MaxSize skips messages over this many bytes (0: no limit).
-	MaxSize int64
+	// MaxSize skips messages over this many bytes (0: no limit);
+	// MaxSizeFrom names where the limit came from in skip reasons when it
+	// is not --max-size (the server's APPENDLIMIT).
+	MaxSize     int64
+	MaxSizeFrom string
 	// TempDir is where messages whose lines were re-encoded are spooled to
 	// learn their new size; "" for os.TempDir.
 	TempDir string
@@ -75,6 +79,9 @@ func (t *Set) Validate() error {
 	if t.MaxSize < 0 {
 		return fmt.Errorf("--max-size %d is negative", t.MaxSize)
 	}
+	if c := t.Profile.MaxSizeCeiling; c > 0 && (t.MaxSize == 0 || t.MaxSize > c) {
+		return fmt.Errorf("--max-size %d: %s takes messages of %d bytes at most", t.MaxSize, t.Profile.Name, c)
+	}
 	for _, a := range t.Headers.Add {
 		if _, err := ParseHeaderAdd(a.Name + ": " + a.Value); err != nil {
 			return err
@@ -97,7 +104,16 @@ func (t *Set) Validate() error {
 // alone: for plans and --dry-run, which read no message. Apply can still
 // skip a message a transform made too big.
 func (t *Set) SkipReason(m format.Message) string {
-	return CheckMaxSize(m.Size, t.MaxSize)
+	return t.checkSize(m.Size)
+}
+
+// checkSize is CheckMaxSize with the limit named as it was set.
+func (t *Set) checkSize(size int64) string {
+	why := CheckMaxSize(size, t.MaxSize)
+	if why != "" && t.MaxSizeFrom != "" {
+		why = strings.Replace(why, "--max-size", t.MaxSizeFrom, 1)
+	}
+	return why
 }
 
 // Apply transforms one message for its destination folder, whose
@@ -141,7 +157,7 @@ func (t *Set) Apply(m format.Message, permanent []string, open Opener) (*Result,
 		return nil, err
 	}
 	res.Changes, res.HasNUL = append(changes, b.changes...), b.nul
-	if why := CheckMaxSize(b.size, t.MaxSize); why != "" {
+	if why := t.checkSize(b.size); why != "" {
 		b.rc.Close()
 		res.Skip = why + " after the transforms"
 		return res, nil
