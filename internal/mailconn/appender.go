@@ -47,6 +47,7 @@ type Appender struct {
 	br      *bufio.Reader // read in wait only, by one goroutine at a time
 	bw      *bufio.Writer // the sender's
 	timeout time.Duration // of each read and write
+	unwatch func() bool   // ends the watch of DialAppender's context
 	caps    imap.CapSet   // set while dialling, read-only after
 	preauth bool
 
@@ -306,6 +307,9 @@ func (a *Appender) Result() (AppendResult, error) {
 // a dropped connection; otherwise anything still buffered is dropped and
 // LOGOUT sent as is.
 func (a *Appender) Close() error {
+	if a.unwatch != nil {
+		a.unwatch()
+	}
 	a.mu.Lock()
 	clean := a.open == "" && len(a.pending) == 0 && a.readErr == nil && a.bw.Buffered() == 0
 	a.mu.Unlock()

@@ -14,12 +14,14 @@ import (
 )
 
 // DialAppender connects and logs in like Dial, on a connection of its own
-// for an Appender. Options.DialTimeout bounds the dial, and afterwards
-// each read and write of the Appender.
+// for an Appender. Options.DialTimeout bounds the dial, Options.Timeout
+// each read and write of the Appender, and like Dial's connections it is
+// closed when ctx ends.
 func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint", d.ep)
 	}
+	life := ctx
 	pw, ctx, cancel, err := d.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -27,7 +29,7 @@ func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	defer cancel()
 	raw, unwatch, err := d.dialTCP(ctx)
 	if err != nil {
-		return nil, err
+		return nil, d.firstFailure(err)
 	}
 	a, err := d.setUpAppender(ctx, raw, pw)
 	if !unwatch() && err == nil {
@@ -35,8 +37,10 @@ func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	}
 	if err != nil {
 		raw.Close()
-		return nil, err
+		return nil, d.firstFailure(err)
 	}
+	d.worked.Store(true)
+	a.unwatch = context.AfterFunc(life, func() { raw.Close() })
 	return a, nil
 }
 
@@ -45,11 +49,11 @@ func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*A
 	if d.ep.Implicit() {
 		tc := tls.Client(raw, d.tlsConfig.Clone())
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, d.fail(ctx, OpTLS, err)
+			return nil, d.fail(ctx, OpTLS, tlsHint(err))
 		}
 		conn = tc
 	}
-	a := newAppender(conn, d.opts.dialTimeout())
+	a := newAppender(conn, d.opts.timeout())
 	// Read directly: nobody else can be reading yet.
 	greeting, err := a.readLine()
 	if err != nil {
@@ -63,6 +67,9 @@ func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*A
 		// "Too many connections": worth retrying, as Dial's BYE is.
 		return nil, d.fail(ctx, OpGreeting, &lostError{fmt.Errorf("greeting %q", greeting)})
 	default:
+		if hint := greetingHint(greeting, false); hint != nil {
+			return nil, d.fail(ctx, OpGreeting, hint)
+		}
 		return nil, d.fail(ctx, OpGreeting, fmt.Errorf("greeting %q", greeting))
 	}
 	if err := a.capability(); err != nil {

@@ -302,7 +302,8 @@ func TestAppenderSenderAndReader(t *testing.T) {
 }
 
 // TestAppenderSilentServer: a server that stops answering fails the
-// Appender's wait after the dial timeout, as a connection error, both
+// Appender's wait after the silence allowed (Options.Timeout), as a
+// connection error that names the silence, both
 // where Result waits for an answer and where the sender waits for a
 // continuation.
 func TestAppenderSilentServer(t *testing.T) {
@@ -312,7 +313,7 @@ func TestAppenderSilentServer(t *testing.T) {
 				return nil, false, strings.HasPrefix(cmd, "APPEND")
 			}
 			srv := startFakeIMAP(t, "* OK fake ready", caps, silent)
-			a := dialAppender(t, srv.Addr, Options{DialTimeout: 300 * time.Millisecond})
+			a := dialAppender(t, srv.Addr, Options{Timeout: 300 * time.Millisecond})
 			start := time.Now()
 			err := a.Append("INBOX", nil, appendDate, false, 5, strings.NewReader("x\r\n\r\n"))
 			if err == nil {
@@ -320,8 +321,8 @@ func TestAppenderSilentServer(t *testing.T) {
 					_, err = a.Result()
 				}
 			}
-			if !IsConnectionError(err) {
-				t.Errorf("error %v, want a connection error", err)
+			if !IsConnectionError(err) || !isSilence(err) {
+				t.Errorf("error %v, want a connection error naming the silence", err)
 			}
 			if el := time.Since(start); el > 5*time.Second {
 				t.Errorf("took %v with a 300ms timeout", el)

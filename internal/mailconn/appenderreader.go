@@ -3,10 +3,8 @@ package mailconn
 import (
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // The Appender's connection is read by whichever goroutine needs a line
@@ -103,11 +101,13 @@ func (a *Appender) continuation(tag string) (text string, answered bool, err err
 func (a *Appender) readLine() (string, error) {
 	var b strings.Builder
 	for {
-		line, err := a.br.ReadString('\n')
+		line, err := readBoundedLine(a.br)
 		if err != nil {
 			return "", err
 		}
-		line = strings.TrimRight(line, "\r\n")
+		if b.Len()+len(line) > maxKeptLine {
+			return "", limitError("a response longer than %d bytes to an Appender", maxKeptLine)
+		}
 		b.WriteString(line)
 		if !strings.HasSuffix(line, "}") {
 			return b.String(), nil
@@ -119,6 +119,9 @@ func (a *Appender) readLine() (string, error) {
 		n, err := strconv.ParseInt(strings.TrimSuffix(line[i+1:len(line)-1], "+"), 10, 64)
 		if err != nil {
 			return b.String(), nil
+		}
+		if n > maxTokenLength {
+			return "", limitError("a literal of %d bytes in an answer to an Appender (limit %d)", n, maxTokenLength)
 		}
 		if _, err := io.CopyN(io.Discard, a.br, n); err != nil {
 			return "", err
@@ -145,24 +148,6 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s, false
 	}
 	return s[len(prefix):], true
-}
-
-// timedConn gives each Read and each Write its own deadline, so that a
-// server gone silent, or no longer reading, fails the call after timeout
-// instead of hanging the Appender.
-type timedConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c timedConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Read(p)
-}
-
-func (c timedConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
 }
 
 // appendUID reads [APPENDUID validity uid-set] from a tagged OK.

@@ -55,6 +55,15 @@ func IsConnectionError(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	// A first dial that failed, a server that is not what the URL says,
+	// one that broke a limit: trying again would meet the same.
+	var dialErr *DialError
+	if errors.As(err, &dialErr) && dialErr.Final {
+		return false
+	}
+	if errors.Is(err, ErrWrongProtocol) || errors.Is(err, pop3.ErrIMAPGreeting) || errors.Is(err, ErrServerLimit) {
+		return false
+	}
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
 		return imapErr.Type == imap.StatusResponseTypeBye
@@ -99,6 +108,10 @@ func IsConnectionError(err error) bool {
 	// Last, imapclient's text errors; they may sit inside our own wrapping.
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		msg := e.Error()
+		if strings.Contains(msg, ErrServerLimit.Error()) {
+			// go-imap passed our guard's error on as text.
+			return false
+		}
 		for _, p := range imapclientLostPrefixes {
 			if strings.HasPrefix(msg, p) {
 				return true

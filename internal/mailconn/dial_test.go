@@ -340,7 +340,8 @@ func TestDialTimeoutAndCancel(t *testing.T) {
 		if el := time.Since(start); el > 5*time.Second {
 			t.Errorf("Dial took %v with a 200ms timeout", el)
 		}
-		if !IsConnectionError(err) || !strings.Contains(err.Error(), "200ms") {
+		var de *DialError
+		if !errors.As(err, &de) || !IsConnectionError(de.Err) || !strings.Contains(err.Error(), "200ms") {
 			t.Errorf("error = %v, want a connection error naming the timeout", err)
 		}
 	})
@@ -363,8 +364,8 @@ func TestDialTimeoutAndCancel(t *testing.T) {
 		l.Close()
 		_, err = DialIMAP(context.Background(), mustEndpoint(t, "imap://alice@"+addr), Options{Password: passwordEnv(t, "pw")})
 		var de *DialError
-		if !errors.As(err, &de) || de.Op != OpDial || !IsConnectionError(err) {
-			t.Errorf("error = %v, want an OpDial connection error", err)
+		if !errors.As(err, &de) || de.Op != OpDial || !IsConnectionError(de.Err) || IsConnectionError(err) {
+			t.Errorf("error = %v, want an OpDial connection error, final on a first dial", err)
 		}
 		if !strings.Contains(err.Error(), "imap://alice@"+addr) {
 			t.Errorf("error %q does not name the endpoint", err)

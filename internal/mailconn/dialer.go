@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -30,6 +31,10 @@ type Dialer struct {
 
 	mu       sync.Mutex
 	startTLS startTLSKnowledge
+
+	// worked is set once a connection was made and logged in: only then
+	// is a failed dial worth retrying (see firstFailure).
+	worked atomic.Bool
 }
 
 // NewDialer checks ep and opts (the CA file is read here, so a wrong path
@@ -70,31 +75,37 @@ func (d *Dialer) Endpoint() Endpoint { return d.ep }
 // Dial connects, secures the connection (implicit TLS for imaps://,
 // STARTTLS for imap:// when offered) and logs in. Errors are *DialError.
 // The caller closes the client, preferably after Logout.
+//
+// ctx bounds the connection's whole life, not only the dial: when it ends
+// (Ctrl-C), the connection is closed, so that whatever waits on it returns
+// at once. Pass the context of the work the connection is for.
 func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", d.ep)
 	}
+	life := ctx
 	pw, ctx, cancel, err := d.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
 
-	conn, err := d.connect(ctx)
+	conn, err := d.connect(ctx, life)
 	if err != nil {
-		return nil, err
+		return nil, d.firstFailure(err)
 	}
 	if err := d.login(ctx, imapLogin{conn.client}, pw, conn.mute); err != nil {
 		conn.client.Close()
 		conn.unwatch()
-		return nil, err
+		return nil, d.firstFailure(err)
 	}
 	if !conn.unwatch() {
 		// The deadline struck just as login finished and closed the
 		// connection under the client.
 		conn.client.Close()
-		return nil, d.fail(ctx, OpAuth, ctx.Err())
+		return nil, d.firstFailure(d.fail(ctx, OpAuth, ctx.Err()))
 	}
+	d.worked.Store(true)
 	d.opts.logger().DebugContext(ctx, "IMAP connection ready", "endpoint", d.ep.String(), "security", conn.security)
 	return conn.client, nil
 }
@@ -140,6 +151,19 @@ func (d *Dialer) getPassword(ctx context.Context) (Secret, error) {
 	return pw, nil
 }
 
+// firstFailure marks err, a failed dial, as final when no connection of
+// this Dialer ever worked: a refused connection, an unknown host or a
+// server that is not what the URL says fails the run at once instead of
+// after minutes of redials. Once a connection worked, a failed redial is
+// retried as a passing trouble.
+func (d *Dialer) firstFailure(err error) error {
+	var de *DialError
+	if !d.worked.Load() && errors.As(err, &de) {
+		de.Final = true
+	}
+	return err
+}
+
 // fail wraps err as a *DialError. When ctx ended, its cause replaces err:
 // the caller's cancellation, or the DialTimeout, which IsConnectionError
 // treats as a connection failure worth retrying.
@@ -155,17 +179,20 @@ func (d *Dialer) fail(ctx context.Context, op Op, err error) error {
 // commands take a context.
 type watchedConn struct {
 	client   *imapclient.Client
+	guard    *guardedConn
 	unwatch  func() bool
 	mute     *loginMute // nil without a DebugWriter
 	security string     // "implicit TLS", "STARTTLS" or "none", for logs
 }
 
-// dialTCP opens the TCP connection and arranges for ctx to close it.
+// dialTCP opens the TCP connection, with a deadline on each read and
+// write (Options.Timeout), and arranges for ctx to close it.
 func (d *Dialer) dialTCP(ctx context.Context) (net.Conn, func() bool, error) {
-	conn, err := d.opts.dialContext()(ctx, "tcp", d.ep.Address())
+	raw, err := d.opts.dialContext()(ctx, "tcp", d.ep.Address())
 	if err != nil {
 		return nil, nil, d.fail(ctx, OpDial, err)
 	}
+	conn := timedConn{raw, d.opts.timeout()}
 	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
 	return conn, unwatch, nil
 }
@@ -184,14 +211,23 @@ func (d *Dialer) clientOptions() (*imapclient.Options, *loginMute) {
 	return &opts, mute
 }
 
-func (d *Dialer) connect(ctx context.Context) (*watchedConn, error) {
+// connect returns a client that has read the greeting; life is Dial's
+// context, which closes the connection when it ends.
+func (d *Dialer) connect(ctx, life context.Context) (*watchedConn, error) {
 	if d.ep.Implicit() {
-		return d.connectImplicitTLS(ctx)
+		return d.connectImplicitTLS(ctx, life)
 	}
-	return d.connectStartTLS(ctx)
+	return d.connectStartTLS(ctx, life)
 }
 
-func (d *Dialer) connectImplicitTLS(ctx context.Context) (*watchedConn, error) {
+// newClient hands conn to go-imap through a guardedConn.
+func (d *Dialer) newClient(life context.Context, conn net.Conn, unwatch func() bool, security string) *watchedConn {
+	opts, mute := d.clientOptions()
+	g := guardConn(life, conn)
+	return &watchedConn{client: imapclient.New(g, opts), guard: g, unwatch: unwatch, mute: mute, security: security}
+}
+
+func (d *Dialer) connectImplicitTLS(ctx, life context.Context) (*watchedConn, error) {
 	raw, unwatch, err := d.dialTCP(ctx)
 	if err != nil {
 		return nil, err
@@ -202,11 +238,9 @@ func (d *Dialer) connectImplicitTLS(ctx context.Context) (*watchedConn, error) {
 	if err := conn.HandshakeContext(ctx); err != nil {
 		unwatch()
 		raw.Close()
-		return nil, d.fail(ctx, OpTLS, err)
+		return nil, d.fail(ctx, OpTLS, tlsHint(err))
 	}
-	opts, mute := d.clientOptions()
-	c := imapclient.New(conn, opts)
-	wc := &watchedConn{client: c, unwatch: unwatch, mute: mute, security: "implicit TLS"}
+	wc := d.newClient(life, conn, unwatch, "implicit TLS")
 	if err := d.greet(ctx, wc); err != nil {
 		return nil, err
 	}
@@ -221,6 +255,9 @@ func (d *Dialer) greet(ctx context.Context, wc *watchedConn) error {
 		wc.unwatch()
 		var imapErr *imap.Error
 		if !errors.As(err, &imapErr) {
+			if hint := greetingHint(wc.guard.guard.firstLine(), false); hint != nil {
+				return d.fail(ctx, OpGreeting, hint)
+			}
 			// imapclient formats the cause with %v; whatever it was,
 			// the connection ended before the greeting.
 			err = &lostError{err}

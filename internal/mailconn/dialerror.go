@@ -31,6 +31,9 @@ type DialError struct {
 	Endpoint string
 	Op       Op
 	Err      error
+	// Final is set when no connection to the endpoint has worked yet:
+	// IsConnectionError then says the failure is not worth a redial.
+	Final bool
 }
 
 func (e *DialError) Error() string {

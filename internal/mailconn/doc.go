@@ -1,7 +1,10 @@
 // Package mailconn turns an endpoint URL and options into a logged-in IMAP
 // client: URL parsing, passwords, TLS (implicit and STARTTLS), LOGIN and SASL
 // PLAIN (with admin authorization), plus reconnect backoff and throttling,
-// and the Appender, a connection that streams APPENDs.
+// and the Appender, a connection that streams APPENDs. No server is trusted
+// to behave: every read and write has a deadline (Options.Timeout), a
+// connection is closed when its Dial's context ends, and what a server
+// sends is capped before memory is spent on it (responseGuard).
 //
 // It is shared by export and importer and knows nothing about either: it
 // does not fetch, and appends what it is given. POP3 endpoints are parsed

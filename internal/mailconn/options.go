@@ -19,6 +19,10 @@ import (
 // Options.DialTimeout is zero.
 const DefaultDialTimeout = 30 * time.Second
 
+// DefaultTimeout is how long a server may stay silent when Options.Timeout
+// is zero.
+const DefaultTimeout = time.Minute
+
 // TLSOptions are the transport security settings (--tls-ca,
 // --insecure-skip-verify, --allow-plaintext). Certificates are verified by
 // default.
@@ -101,8 +105,13 @@ type Options struct {
 
 	// DialTimeout bounds connecting, TLS and login of one Dial;
 	// DefaultDialTimeout if zero. Asking for the password is not counted.
-	// It also bounds each read and write of an Appender.
 	DialTimeout time.Duration
+
+	// Timeout is how long the server may stay silent (--timeout): it
+	// bounds each read and each write of every connection, IMAP and POP3,
+	// so that a stalled server fails the connection while a long transfer
+	// that keeps moving never does. DefaultTimeout if zero.
+	Timeout time.Duration
 
 	// DialContext, if set, opens the TCP connection instead of a
 	// net.Dialer (for proxies, and for tests that watch the wire).
@@ -131,6 +140,13 @@ func (o *Options) dialTimeout() time.Duration {
 		return DefaultDialTimeout
 	}
 	return o.DialTimeout
+}
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
 }
 
 func (o *Options) dialContext() func(ctx context.Context, network, address string) (net.Conn, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 
@@ -25,15 +26,28 @@ func (d *Dialer) DialPOP3(ctx context.Context) (*pop3.Client, error) {
 	}
 	defer cancel()
 
-	var opts []pop3.Option
+	opts := []pop3.Option{pop3.WithTimeout(d.opts.timeout())}
 	if d.ep.Implicit() {
 		opts = append(opts, pop3.WithTLS(d.tlsConfig.Clone()))
 	}
+	c, err := d.dialPOP3(ctx, pw, opts)
+	if err != nil {
+		return nil, d.firstFailure(err)
+	}
+	d.worked.Store(true)
+	return c, nil
+}
+
+func (d *Dialer) dialPOP3(ctx context.Context, pw Secret, opts []pop3.Option) (*pop3.Client, error) {
 	c, err := pop3.Dial(ctx, d.ep.Address(), opts...)
 	if err != nil {
 		op := OpDial
-		if d.ep.Implicit() {
-			op = OpTLS
+		var netErr *net.OpError
+		switch {
+		case errors.Is(err, pop3.ErrIMAPGreeting):
+			op = OpGreeting
+		case d.ep.Implicit() && !errors.As(err, &netErr):
+			op, err = OpTLS, tlsHint(err)
 		}
 		return nil, d.fail(ctx, op, err)
 	}

@@ -28,10 +28,22 @@ func (s *Session) Do(ctx context.Context, fn func(*imapclient.Client) error) err
 	return s.DoN(ctx, s.Retries, fn)
 }
 
+// maxSilences is how many times a server may go silent (Options.Timeout)
+// within one Do before it gives up: every silence costs the whole timeout,
+// so retrying as often as after a dropped connection would turn a stalled
+// server into minutes of waiting.
+const maxSilences = 2
+
 // DoN is Do with its own number of reconnects.
 func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Client) error) error {
 	var err error
+	silences := 0
 	for attempt := 0; attempt <= retries; attempt++ {
+		if isSilence(err) {
+			if silences++; silences >= maxSilences {
+				return fmt.Errorf("gave up after the server went silent %d times: %w", silences, err)
+			}
+		}
 		if attempt > 0 {
 			if werr := s.backoff.Wait(ctx); werr != nil {
 				return werr

@@ -1,11 +1,16 @@
 package mailconn
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // startTLSKnowledge is what a Dialer has learnt about STARTTLS on its
@@ -39,10 +44,10 @@ func (d *Dialer) learnStartTLS(k startTLSKnowledge) {
 // answer, and later connections go straight to NewStartTLS, or stay plain
 // (re-checking the capabilities, which costs nothing on a plain
 // connection). Concurrent first Dials may each probe; that is harmless.
-func (d *Dialer) connectStartTLS(ctx context.Context) (*watchedConn, error) {
+func (d *Dialer) connectStartTLS(ctx, life context.Context) (*watchedConn, error) {
 	known := d.knownStartTLS()
 	if known == startTLSOffered {
-		return d.dialStartTLS(ctx)
+		return d.dialStartTLS(ctx, life)
 	}
 	if known == startTLSAbsent && !d.opts.TLS.PlaintextAllowed(d.ep) {
 		return nil, d.fail(ctx, OpSecurity, ErrPlaintextRefused)
@@ -52,8 +57,7 @@ func (d *Dialer) connectStartTLS(ctx context.Context) (*watchedConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, mute := d.clientOptions()
-	wc := &watchedConn{client: imapclient.New(raw, opts), unwatch: unwatch, mute: mute, security: "none"}
+	wc := d.newClient(life, raw, unwatch, "none")
 	if err := d.greet(ctx, wc); err != nil {
 		return nil, err
 	}
@@ -69,7 +73,7 @@ func (d *Dialer) connectStartTLS(ctx context.Context) (*watchedConn, error) {
 		// loses nothing; a LOGOUT would only cost another round trip.
 		wc.client.Close()
 		wc.unwatch()
-		return d.dialStartTLS(ctx)
+		return d.dialStartTLS(ctx, life)
 	}
 	d.learnStartTLS(startTLSAbsent)
 	if err := d.plaintext(ctx); err != nil {
@@ -93,23 +97,79 @@ func (d *Dialer) plaintext(ctx context.Context) error {
 }
 
 // dialStartTLS connects and upgrades with STARTTLS before anything else.
-func (d *Dialer) dialStartTLS(ctx context.Context) (*watchedConn, error) {
+// It speaks STARTTLS itself rather than through imapclient.NewStartTLS, so
+// that go-imap gets the TLS connection inside a guardedConn, which then
+// sees plaintext (NewStartTLS would put TLS above it).
+func (d *Dialer) dialStartTLS(ctx, life context.Context) (*watchedConn, error) {
 	raw, unwatch, err := d.dialTCP(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts, mute := d.clientOptions()
-	// NewStartTLS closes raw on failure. Its error is the tagged NO/BAD
-	// of STARTTLS, a dropped connection, or the handshake's own error,
-	// unwrapped, so certificate failures can be recognised.
-	c, err := imapclient.NewStartTLS(raw, opts)
-	if err != nil {
+	fail := func(op Op, err error) (*watchedConn, error) {
 		unwatch()
-		var imapErr *imap.Error
-		if errors.As(err, &imapErr) {
-			return nil, d.fail(ctx, OpStartTLS, err)
-		}
-		return nil, d.fail(ctx, OpTLS, err)
+		raw.Close()
+		return nil, d.fail(ctx, op, err)
 	}
-	return &watchedConn{client: c, unwatch: unwatch, mute: mute, security: "STARTTLS"}, nil
+	br := bufio.NewReaderSize(raw, 4096)
+	greeting, err := readBoundedLine(br)
+	if err != nil {
+		return fail(OpGreeting, &lostError{err})
+	}
+	switch {
+	case hasPrefixFold(greeting, "* OK"):
+	case hasPrefixFold(greeting, "* PREAUTH"):
+		// Whoever sent it may be keeping the connection in clear
+		// (RFC 9051 section 7.1.4); NewStartTLS refuses it too.
+		return fail(OpSecurity, errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS"))
+	case hasPrefixFold(greeting, "* BYE"):
+		// "Too many connections": worth retrying.
+		return fail(OpGreeting, &lostError{fmt.Errorf("greeting %q", greeting)})
+	default:
+		if hint := greetingHint(greeting, false); hint != nil {
+			return fail(OpGreeting, hint)
+		}
+		return fail(OpGreeting, fmt.Errorf("greeting %q is not an IMAP greeting", greeting))
+	}
+	const tag = "S1"
+	if _, err := io.WriteString(raw, tag+" STARTTLS\r\n"); err != nil {
+		return fail(OpStartTLS, err)
+	}
+	for {
+		line, err := readBoundedLine(br)
+		if err != nil {
+			return fail(OpStartTLS, &lostError{err})
+		}
+		if strings.HasPrefix(line, "*") {
+			continue
+		}
+		if err := status(line, tag); err != nil {
+			return fail(OpStartTLS, err)
+		}
+		break
+	}
+	if br.Buffered() > 0 {
+		// Injected before TLS by someone in the path (CVE-2011-0411).
+		return fail(OpStartTLS, errors.New("server sent data after its answer to STARTTLS"))
+	}
+	tc := tls.Client(raw, d.tlsConfig.Clone())
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fail(OpTLS, err)
+	}
+	// go-imap wants a greeting first. The server's came before TLS, and
+	// what was said in clear is not to be trusted, so go-imap gets one
+	// without capabilities and asks for them over TLS.
+	conn := greetedConn{Conn: tc, r: io.MultiReader(strings.NewReader("* OK STARTTLS done\r\n"), tc)}
+	wc := d.newClient(life, conn, unwatch, "STARTTLS")
+	if err := d.greet(ctx, wc); err != nil {
+		return nil, err
+	}
+	return wc, nil
 }
+
+// greetedConn reads r, a greeting in front of the connection's own data.
+type greetedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c greetedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

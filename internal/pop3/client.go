@@ -86,6 +86,12 @@ func newClient(ctx context.Context, conn net.Conn, cfg config, host, peer string
 	c.br = bufio.NewReaderSize(c.conn, readBufferSize)
 	c.bw = bufio.NewWriter(c.conn)
 
+	if head, _ := c.br.Peek(2); string(head) == "* " {
+		// Said here rather than as a malformed answer, which would be
+		// taken for a dropped connection and redialled.
+		c.close()
+		return nil, fmt.Errorf("pop3: %s: %w", op, ErrIMAPGreeting)
+	}
 	text, err := c.readStatus(op, nil)
 	if err != nil {
 		c.close()

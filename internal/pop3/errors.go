@@ -42,6 +42,10 @@ var ErrNoAPOP = errors.New("pop3: server greeting has no APOP timestamp; APOP no
 // (a status line that is neither +OK nor -ERR, a listing that is not numbers).
 var ErrProtocol = errors.New("server broke the protocol")
 
+// ErrIMAPGreeting is matched by the error of Dial when the server greets
+// the way an IMAP server does ("* OK"): the address is an IMAP port.
+var ErrIMAPGreeting = errors.New("the server greets like an IMAP server (\"* OK\"); use imap:// or imaps://")
+
 // ErrClosed is matched by the errors of commands on a client after Quit or
 // Close.
 var ErrClosed = errors.New("pop3: client closed")

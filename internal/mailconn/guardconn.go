@@ -1,0 +1,117 @@
+package mailconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// silenceError is the error of a read or write that the server left
+// waiting for longer than Options.Timeout.
+type silenceError struct {
+	timeout time.Duration
+	err     error
+}
+
+// silenceText starts every silenceError's text; go-imap passes errors on
+// as text only, so isSilence looks for it there too.
+const silenceText = "server silent for "
+
+func (e *silenceError) Error() string {
+	return fmt.Sprintf("%s%v (--timeout): %v", silenceText, e.timeout, e.err)
+}
+func (e *silenceError) Unwrap() error   { return e.err }
+func (e *silenceError) Timeout() bool   { return true }
+func (e *silenceError) Temporary() bool { return true }
+
+// isSilence reports whether err is a server's silence beyond the timeout.
+func isSilence(err error) bool {
+	var se *silenceError
+	return errors.As(err, &se) || (err != nil && strings.Contains(err.Error(), silenceText))
+}
+
+// timedConn gives each Read and each Write its own deadline, so that a
+// server gone silent, or no longer reading, fails the call after timeout
+// while a long transfer that keeps moving never does. It sits on the TCP
+// connection, below TLS.
+type timedConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c timedConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	n, err := c.Conn.Read(p)
+	return n, c.silence(err)
+}
+
+func (c timedConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	n, err := c.Conn.Write(p)
+	return n, c.silence(err)
+}
+
+func (c timedConn) silence(err error) error {
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		return &silenceError{c.timeout, err}
+	}
+	return err
+}
+
+// guardedConn is the connection handed to go-imap. It checks what the
+// server sends (responseGuard), closes the connection when the context of
+// the Dial that made it ends, and ignores go-imap's own deadlines: beta.8
+// allows 30 s per response and 5 minutes per whole literal, which would cut
+// a large message on a slow link, while the timedConn below bounds silence
+// alone.
+type guardedConn struct {
+	net.Conn // TLS over a timedConn, or the timedConn
+	guard    *responseGuard
+	stop     func() bool // ends the watch of the Dial's context
+
+	mu  sync.Mutex
+	err error // the limit the server broke
+}
+
+// guardConn wraps conn for go-imap and ties it to life: when life ends,
+// conn is closed, so that a blocked read returns at once.
+func guardConn(life context.Context, conn net.Conn) *guardedConn {
+	g := &guardedConn{Conn: conn, guard: newResponseGuard()}
+	g.stop = context.AfterFunc(life, func() { conn.Close() })
+	return g
+}
+
+func (g *guardedConn) Read(p []byte) (int, error) {
+	n, err := g.Conn.Read(p)
+	if n > 0 {
+		if gerr := g.guard.see(p[:n]); gerr != nil {
+			g.mu.Lock()
+			g.err = gerr
+			g.mu.Unlock()
+			g.Conn.Close()
+			return 0, gerr
+		}
+	}
+	return n, err
+}
+
+// limit returns the limit the server broke, if any.
+func (g *guardedConn) limit() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+func (g *guardedConn) Close() error {
+	g.stop()
+	return g.Conn.Close()
+}
+
+func (g *guardedConn) SetDeadline(time.Time) error      { return nil }
+func (g *guardedConn) SetReadDeadline(time.Time) error  { return nil }
+func (g *guardedConn) SetWriteDeadline(time.Time) error { return nil }

@@ -1,0 +1,178 @@
+package mailconn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// Bounds on what a server can make mailferry hold in memory. go-imap (v2
+// beta.8) reads every literal that is not a message body, and every quoted
+// string and atom, into memory whole: a LIST name announced as a 2 GB
+// literal was 5.5 GB of RSS before these bounds.
+const (
+	// maxTokenLength bounds a literal that is not a message body, a
+	// quoted string and an atom. Folder names, flags and capability
+	// names are far shorter.
+	maxTokenLength = 1 << 20
+	// maxLineLength bounds one line of a response (literals excluded).
+	// Lines of many short tokens are long only in SEARCH answers without
+	// ESEARCH: 16 MiB holds the UIDs of a folder of two million messages.
+	maxLineLength = 16 << 20
+)
+
+// ErrServerLimit is matched by the error of a connection that mailferry
+// closed because the server sent more than it may (see maxTokenLength and
+// maxLineLength). It is not a connection failure worth retrying: the server
+// would send the same again. go-imap passes the error on as text, so the
+// text carries the marker IsConnectionError looks for.
+var ErrServerLimit = errors.New("mailconn: server exceeded a limit")
+
+// limitError says which limit the server exceeded.
+func limitError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s; connection closed", ErrServerLimit, fmt.Sprintf(format, args...))
+}
+
+// literalAtEnd matches the announcement of a literal at the end of a line
+// (CRLF removed): {n}, {n+} (RFC 7888) or ~{n} (RFC 3516 BINARY).
+var literalAtEnd = regexp.MustCompile(`~?\{([0-9]+)\+?\}$`)
+
+// bodyItemAtEnd matches a FETCH item whose value is a message body or part
+// of one, just before its literal: BODY[...], BINARY[...] with an optional
+// <origin>, or RFC822, RFC822.HEADER, RFC822.TEXT.
+var bodyItemAtEnd = regexp.MustCompile(`(?i)(?:(?:BODY|BINARY)\[[^\]]*\](?:<[0-9]+>)?|RFC822(?:\.HEADER|\.TEXT)?) ~?\{[0-9]+\+?\}$`)
+
+// untaggedFetch matches the start of an untagged FETCH response.
+var untaggedFetch = regexp.MustCompile(`(?i)^\* [0-9]+ FETCH `)
+
+// responseGuard follows the bytes a server sends to an IMAP client and
+// fails, before the client spends memory on it, a literal that is not a
+// message body over maxTokenLength, a quoted string or atom over
+// maxTokenLength, or a line over maxLineLength. It parses just enough:
+// line ends, literal announcements, quotes, and where a FETCH response puts
+// a body. Message bodies pass whatever their size, as go-imap streams them.
+type responseGuard struct {
+	literal  int64 // bytes of the current literal still to come
+	first    bool  // the current line is the first of its response
+	fetch    bool  // the current response is an untagged FETCH
+	line     int   // bytes of the current line so far
+	token    int   // bytes of the current atom or quoted string
+	quoted   bool  // inside a quoted string
+	escaped  bool  // the previous byte was a backslash inside quotes
+	head     []byte
+	tail     []byte // the last bytes of the line, to find a literal's announcement
+	greeting []byte // the start of the first line the server sent
+	greeted  bool   // the first line is complete
+}
+
+const (
+	guardTail     = 512 // enough for BODY[HEADER.FIELDS (...)] before a literal
+	guardHead     = 32  // enough for "* 4294967295 FETCH "
+	guardGreeting = 80
+)
+
+func newResponseGuard() *responseGuard { return &responseGuard{first: true} }
+
+// see takes the next bytes from the server; its error means the
+// connection must be closed.
+func (g *responseGuard) see(p []byte) error {
+	for len(p) > 0 {
+		if g.literal > 0 {
+			n := int64(len(p))
+			if n > g.literal {
+				n = g.literal
+			}
+			g.literal -= n
+			p = p[n:]
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		if err := g.scan(seg); err != nil {
+			return err
+		}
+		if i < 0 {
+			return nil
+		}
+		if err := g.endOfLine(); err != nil {
+			return err
+		}
+		p = p[i+1:]
+	}
+	return nil
+}
+
+// scan takes bytes of a line (no LF).
+func (g *responseGuard) scan(seg []byte) error {
+	if !g.greeted && len(g.greeting) < guardGreeting {
+		g.greeting = append(g.greeting, seg[:min(len(seg), guardGreeting-len(g.greeting))]...)
+	}
+	if g.line+len(seg) > maxLineLength {
+		return limitError("a response line longer than %d bytes", maxLineLength)
+	}
+	if g.first && len(g.head) < guardHead {
+		g.head = append(g.head, seg[:min(len(seg), guardHead-len(g.head))]...)
+	}
+	g.line += len(seg)
+	for _, b := range seg {
+		switch {
+		case g.quoted && g.escaped:
+			g.escaped = false
+		case g.quoted && b == '\\':
+			g.escaped = true
+		case b == '"':
+			g.quoted = !g.quoted
+			g.token = 0
+			continue
+		case !g.quoted && (b == ' ' || b == '(' || b == ')' || b == '\r'):
+			g.token = 0
+			continue
+		}
+		if g.token++; g.token > maxTokenLength {
+			return limitError("an atom or quoted string longer than %d bytes", maxTokenLength)
+		}
+	}
+	g.tail = append(g.tail, seg...)
+	if len(g.tail) > 2*guardTail {
+		g.tail = append(g.tail[:0], g.tail[len(g.tail)-guardTail:]...)
+	}
+	return nil
+}
+
+// endOfLine handles a LF: either a literal follows, or the response ends.
+func (g *responseGuard) endOfLine() error {
+	g.greeted = true
+	if g.first {
+		g.fetch = untaggedFetch.Match(g.head)
+	}
+	line := bytes.TrimSuffix(g.tail, []byte("\r"))
+	g.line, g.token, g.quoted, g.escaped = 0, 0, false, false
+	g.tail = g.tail[:0]
+	m := literalAtEnd.FindSubmatch(line)
+	if m == nil {
+		// The response is complete.
+		g.first, g.fetch, g.head = true, false, g.head[:0]
+		return nil
+	}
+	g.first = false
+	n, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil {
+		return limitError("a literal of %s bytes", m[1])
+	}
+	if n > maxTokenLength && !(g.fetch && bodyItemAtEnd.Match(line)) {
+		return limitError("a literal of %d bytes that is not a message body (limit %d)", n, maxTokenLength)
+	}
+	g.literal = n
+	return nil
+}
+
+// firstLine returns the start of the first line the server sent, to tell
+// what kind of server answered (a POP3 greeting on an IMAP port).
+func (g *responseGuard) firstLine() string {
+	return string(bytes.TrimSuffix(g.greeting, []byte("\r")))
+}
