@@ -61,7 +61,7 @@ func IsConnectionError(err error) bool {
 	if errors.As(err, &dialErr) && dialErr.Final {
 		return false
 	}
-	if errors.Is(err, ErrWrongProtocol) || errors.Is(err, pop3.ErrIMAPGreeting) || errors.Is(err, ErrServerLimit) {
+	if errors.Is(err, ErrWrongProtocol) || errors.Is(err, pop3.ErrIMAPGreeting) || errors.Is(err, pop3.ErrLimit) || errors.Is(err, ErrServerLimit) {
 		return false
 	}
 	var imapErr *imap.Error

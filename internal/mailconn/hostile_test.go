@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/internal/testserver"
 )
 
 // startHostileIMAP serves a greeting, CAPABILITY and LOGIN like a server,
@@ -76,24 +75,14 @@ func fetchBodies(c *imapclient.Client) (int64, error) {
 	return total, cmd.Close()
 }
 
-// peakRSS returns the process's peak resident set (VmHWM) in bytes.
+// peakRSS returns the process's peak resident set in bytes.
 func peakRSS(t *testing.T) int64 {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
+	rss, err := testserver.PeakRSS()
 	if err != nil {
-		t.Skip("no /proc/self/status:", err)
+		t.Skip("peak RSS unknown:", err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	return rss
 }
 
 // TestHostileIMAPServer: whatever a server sends or withholds after login,

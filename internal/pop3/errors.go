@@ -42,6 +42,12 @@ var ErrNoAPOP = errors.New("pop3: server greeting has no APOP timestamp; APOP no
 // (a status line that is neither +OK nor -ERR, a listing that is not numbers).
 var ErrProtocol = errors.New("server broke the protocol")
 
+// ErrLimit is matched by the error of a command whose answer exceeded a
+// bound that keeps memory in check (a line over 8 KiB, a listing over a
+// million lines). The client is unusable afterwards, but asking again would
+// meet the same answer: it is no connection error to retry.
+var ErrLimit = errors.New("server exceeded a limit")
+
 // ErrIMAPGreeting is matched by the error of Dial when the server greets
 // the way an IMAP server does ("* OK"): the address is an IMAP port.
 var ErrIMAPGreeting = errors.New("the server greets like an IMAP server (\"* OK\"); use imap:// or imaps://")
@@ -62,11 +68,15 @@ func (e *connError) Unwrap() error { return e.err }
 
 // IsConnectionError reports whether err means the connection is gone or out
 // of step with the server (I/O failure, timeout, cancelled command, protocol
-// violation, closed client), as opposed to a -ERR answer (*Error) or a refused
-// argument on a connection that still works. After a connection error the
+// violation, closed client), as opposed to a -ERR answer (*Error), a refused
+// argument on a connection that still works, or a server that exceeded a
+// limit (ErrLimit) or is no POP3 server (ErrIMAPGreeting). After a connection error the
 // Client is unusable: dial again.
 func IsConnectionError(err error) bool {
 	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrLimit) || errors.Is(err, ErrIMAPGreeting) {
 		return false
 	}
 	var ce *connError

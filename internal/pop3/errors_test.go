@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"testing"
 	"time"
 )
@@ -93,15 +92,6 @@ func TestConnectionErrors(t *testing.T) {
 				return err
 			},
 			is: io.ErrUnexpectedEOF,
-		},
-		{
-			name: "endless status line",
-			script: func(s *fakeServer) {
-				s.expect("NOOP")
-				s.send("+OK " + strings.Repeat("x", maxLineLength))
-			},
-			run: func(ctx context.Context, c *Client) error { return c.Noop(ctx) },
-			is:  ErrProtocol,
 		},
 		{
 			name:   "continuation where none belongs",

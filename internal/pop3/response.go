@@ -13,6 +13,14 @@ import (
 // servers that never send a line end.
 const maxLineLength = 8 << 10
 
+// Bounds of a listing (LIST, UIDL, CAPA), which is held in memory whole:
+// a million messages with UIDLs of up to 60 characters fit (no POP3
+// maildrop comes near), an endless listing does not take what it wants.
+const (
+	maxListingLines = 1_000_000
+	maxListingBytes = 64 << 20
+)
+
 // readLine reads one line and returns it without its line end. A bare LF
 // ends a status line too: being lenient here costs nothing, unlike in a
 // message body.
@@ -21,7 +29,7 @@ func (c *Client) readLine() (string, error) {
 	for {
 		chunk, err := c.br.ReadSlice('\n')
 		if len(line)+len(chunk) > maxLineLength {
-			return "", fmt.Errorf("%w: line longer than %d bytes", ErrProtocol, maxLineLength)
+			return "", fmt.Errorf("%w: %w: line longer than %d bytes", ErrProtocol, ErrLimit, maxLineLength)
 		}
 		line = append(line, chunk...)
 		if err == nil {
@@ -99,12 +107,16 @@ func (c *Client) readLines(op string) ([]string, error) {
 	sc := bufio.NewScanner(newDotReader(c.br))
 	sc.Buffer(make([]byte, 0, 512), maxLineLength)
 	var lines []string
+	size := 0
 	for sc.Scan() {
+		if size += len(sc.Bytes()); size > maxListingBytes || len(lines) >= maxListingLines {
+			return nil, c.fail(op, fmt.Errorf("%w: %w: listing longer than %d lines or %d bytes", ErrProtocol, ErrLimit, maxListingLines, maxListingBytes))
+		}
 		lines = append(lines, sc.Text())
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("%w: line longer than %d bytes", ErrProtocol, maxLineLength)
+			err = fmt.Errorf("%w: %w: line longer than %d bytes", ErrProtocol, ErrLimit, maxLineLength)
 		}
 		return nil, c.fail(op, fmt.Errorf("read listing: %w", err))
 	}
