@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailferry/mailferry/internal/mailconn"
@@ -66,12 +67,18 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 	im := w.im
 	refused := map[string]bool{}
 	var lastErr error
+	var pause time.Duration // a throttled server's backoff, instead of ours
 	for attempt := 0; attempt <= im.opts.Retries; attempt++ {
-		if attempt > 0 {
+		if attempt > 0 || pause > 0 {
 			w.dropAppender()
-			if err := w.backoff.Wait(ctx); err != nil {
+			if pause > 0 {
+				if err := sleep(ctx, pause); err != nil {
+					return context.Cause(ctx)
+				}
+			} else if err := w.backoff.Wait(ctx); err != nil {
 				return context.Cause(ctx)
 			}
+			pause = 0
 			again, err := w.reprepare(ctx, todo, refused)
 			if err != nil {
 				return err
@@ -103,6 +110,17 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 			}
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
+			}
+			var te *throttledError
+			if errors.As(err, &te) {
+				// Obeyed, not counted against the retries, within a
+				// bound on the whole wait.
+				if pause = im.throttledFor(te); pause == 0 {
+					lastErr = fmt.Errorf("the server kept throttling for more than %v", maxThrottleWait)
+					break
+				}
+				attempt--
+				continue
 			}
 			lastErr = err
 			if done {
@@ -214,9 +232,16 @@ func (w *worker) streamOnce(ctx context.Context, todo []prepared, refused map[st
 	var later []storeLater
 	var alone []prepared // of refused MULTIAPPENDs, to send one by one
 	var readErr error
+	var wait time.Duration // the longest backoff a throttled answer asked for
+	var throttles int
 	for a := range answers {
 		var ce *mailconn.CommandError
 		switch {
+		case errors.As(a.err, &ce) && throttled(ce) > 0:
+			// Not refused: asked to come back later. What it held did
+			// not land; the next attempt settles and sends it again.
+			wait = max(wait, throttled(ce))
+			throttles++
 		case errors.As(a.err, &ce) && len(a.group) > 1:
 			alone = append(alone, a.group...)
 		case errors.As(a.err, &ce):
@@ -249,6 +274,9 @@ func (w *worker) streamOnce(ctx context.Context, todo []prepared, refused map[st
 	}
 	if readErr != nil {
 		return landed, readErr
+	}
+	if wait > 0 {
+		return landed, &throttledError{wait: wait, answers: throttles}
 	}
 	if sendErr != nil {
 		return landed, sendErr

@@ -49,6 +49,11 @@ type ImportReport struct {
 	Created  []string      `json:"created_folders,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
+	// Throttled counts the answers that asked the import to slow down
+	// (Office 365's "Request is throttled"), ThrottleWait the time waited
+	// for them; those messages were sent again, not failed.
+	Throttled    int           `json:"throttled,omitempty"`
+	ThrottleWait time.Duration `json:"throttle_wait_ns,omitempty"`
 	// ArchiveDamage is set when a failure came from damaged archive data.
 	ArchiveDamage bool `json:"archive_damage,omitempty"`
 }

@@ -250,6 +250,9 @@ func printImportReport(c *cli.Context, rep *importer.ImportReport, runErr error)
 		rep.Appended, bytesHuman(rep.Bytes), rep.Restored, rep.AlreadyThere, rep.Settled, rep.DuplicatesSkipped)
 	fmt.Fprintf(out, "  flags updated %d, deleted %d, skipped %d, failed %d, folders created %d\n",
 		rep.FlagsUpdated, rep.Deleted, len(rep.Skipped), len(rep.Failed), len(rep.Created))
+	if rep.Throttled > 0 {
+		fmt.Fprintf(out, "  the server asked to slow down %d times: waited %s in all, and sent those messages again\n", rep.Throttled, rep.ThrottleWait.Round(1e6))
+	}
 	for _, why := range importer.Reasons(rep.RestoredWhy) {
 		fmt.Fprintf(out, "  restored %d: %s\n", rep.RestoredWhy[why], why)
 	}
