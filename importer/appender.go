@@ -336,7 +336,7 @@ func (w *worker) reprepare(ctx context.Context, todo []prepared, refused map[str
 // and queues the flags that must follow the APPEND onto later. Its only
 // error is the manifest's.
 func (im *importer) landedAs(p prepared, uid, uidValidity uint32, later *[]storeLater) error {
-	if err := im.opts.Manifest.Done(p.job.key, p.f.name, uid, uidValidity); err != nil {
+	if err := im.opts.Manifest.Appended(p.job.key, p.f.name, uid, uidValidity, p.entry.Size); err != nil {
 		return err
 	}
 	if uid != 0 {

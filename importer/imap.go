@@ -54,6 +54,11 @@ type IMAPOptions struct {
 	// are not compared. Messages without a Message-ID are never taken
 	// for duplicates then.
 	DedupMessageID bool
+	// MaxBytesPerDay stops appending once this many bytes went to the
+	// destination today (UTC), earlier runs counted (the manifest keeps
+	// what each APPEND sent on which day): Gmail takes about 500 MB a day
+	// over IMAP. What is left waits for the next run. 0: no budget.
+	MaxBytesPerDay int64
 	// Delete expunges from the destination folders of this run the
 	// messages an earlier import put there that the snapshot no longer
 	// has (imapsync's --delete2); never a message the manifest did not
@@ -351,6 +356,7 @@ func (im *importer) appendAll(ctx context.Context) error {
 	if im.opts.Delete {
 		im.keys = map[string]bool{}
 	}
+	budget := im.opts.MaxBytesPerDay - im.opts.Manifest.SentToday()
 	err := im.walk(func(j appendJob) error {
 		key, m := j.key, j.msg
 		if im.keys != nil {
@@ -365,9 +371,29 @@ func (im *importer) appendAll(ctx context.Context) error {
 				im.alreadyThere(f, e, m)
 				return nil
 			}
+		}
+		spend := im.opts.MaxBytesPerDay > 0
+		if spend && m.Size > budget {
+			budget = 0 // in order: nothing after it goes today either
+			im.deferred(m.Size)
+			return nil
+		}
+		if f != nil {
 			// Reading here, ahead of the workers, keeps the server busy
 			// while the archive is read.
 			j.read = im.read(m, f)
+		}
+		if spend {
+			size := m.Size
+			if r := j.read; r != nil && r.err == nil && r.skip == "" {
+				size = r.size // with CRLF line ends and header edits
+			}
+			if size > budget {
+				budget = 0
+				im.deferred(m.Size)
+				return nil
+			}
+			budget -= size
 		}
 		select {
 		case jobs <- j:
@@ -401,6 +427,14 @@ func (im *importer) walk(fn func(appendJob) error) error {
 		f := srcFolders[m.Folder]
 		return fn(appendJob{key: RecordKey(im.opts.Snapshot.Account, f, m), folder: f, msg: m, dest: mp.Dest})
 	})
+}
+
+// deferred counts a message left for another day by MaxBytesPerDay.
+func (im *importer) deferred(size int64) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	im.rep.Deferred++
+	im.rep.DeferredBytes += size
 }
 
 // alreadyThere counts a message the destination holds and queues the

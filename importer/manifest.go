@@ -82,6 +82,10 @@ type outcome struct {
 	UIDValidity uint32       `json:"uidvalidity,omitempty"`
 	Reason      string       `json:"reason,omitempty"`
 	Flags       format.Flags `json:"flags,omitempty"`
+	// Day and Bytes, on the done line of an APPEND, say how much was sent
+	// on which UTC day, for --max-bytes-per-day.
+	Day   string `json:"day,omitempty"`
+	Bytes int64  `json:"bytes,omitempty"`
 }
 
 // Run is what an import run records of itself: the snapshot replayed and
@@ -110,7 +114,8 @@ type Manifest struct {
 	mu      sync.Mutex
 	entries map[entryKey]*ManifestEntry
 	runs    []Run
-	written int64 // lines written
+	sentOn  map[string]int64 // bytes appended by UTC day
+	written int64            // lines written
 	synced  int64 // lines known durable
 	syncMu  sync.Mutex
 }
@@ -158,7 +163,7 @@ func OpenManifest(path string) (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("manifest %s: lock: %w", path, err)
 	}
-	m := &Manifest{path: path, f: f, entries: map[entryKey]*ManifestEntry{}}
+	m := &Manifest{path: path, f: f, entries: map[entryKey]*ManifestEntry{}, sentOn: map[string]int64{}}
 	if err := m.load(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("manifest %s: %w", path, err)
@@ -213,6 +218,9 @@ func (m *Manifest) apply(rec manifestLine) bool {
 		e.Done, e.Skip = false, ""
 		m.entries[entryKey{e.Key, e.Folder}] = &e
 	case rec.Done != nil:
+		if rec.Done.Day != "" {
+			m.sentOn[rec.Done.Day] += rec.Done.Bytes
+		}
 		if e := m.entries[entryKey{rec.Done.Key, rec.Done.Folder}]; e != nil {
 			e.Done, e.UID = true, rec.Done.UID
 			if rec.Done.UIDValidity != 0 {
@@ -319,6 +327,25 @@ func (m *Manifest) Done(key, folder string, uid, uidValidity uint32) error {
 	_, err := m.write(manifestLine{Done: &outcome{Key: key, Folder: folder, UID: uid, UIDValidity: uidValidity}})
 	return err
 }
+
+// Appended records the outcome of an APPEND of size bytes today, which
+// counts against a daily byte budget.
+func (m *Manifest) Appended(key, folder string, uid, uidValidity uint32, size int64) error {
+	_, err := m.write(manifestLine{Done: &outcome{Key: key, Folder: folder, UID: uid, UIDValidity: uidValidity, Day: today(), Bytes: size}})
+	return err
+}
+
+// SentToday is how many bytes APPENDs recorded in this manifest sent
+// today (UTC).
+func (m *Manifest) SentToday() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sentOn[today()]
+}
+
+// today is the UTC day, as the daily byte budget counts (a variable for
+// tests that cross midnight).
+var today = func() string { return time.Now().UTC().Format("2006-01-02") }
 
 // Found records that the record is in folder already, at e.UID, though
 // no manifest said so (found by content). Nothing is sent, so nothing

@@ -49,6 +49,10 @@ type ImportReport struct {
 	Created  []string      `json:"created_folders,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
+	// Deferred counts the messages (DeferredBytes their size) left for the
+	// next run because the daily byte budget was spent.
+	Deferred      int   `json:"deferred,omitempty"`
+	DeferredBytes int64 `json:"deferred_bytes,omitempty"`
 	// Throttled counts the answers that asked the import to slow down
 	// (Office 365's "Request is throttled"), ThrottleWait the time waited
 	// for them; those messages were sent again, not failed.
@@ -72,8 +76,8 @@ type Item struct {
 }
 
 // Complete reports whether every message landed (or was left out on
-// purpose).
-func (r *ImportReport) Complete() bool { return len(r.Failed) == 0 }
+// purpose), none failed and none waits for another day.
+func (r *ImportReport) Complete() bool { return len(r.Failed) == 0 && r.Deferred == 0 }
 
 // Reasons returns map keys in a stable order, for printing.
 func Reasons(m map[string]int) []string {

@@ -21,6 +21,7 @@ func importCommand() *cli.Command {
 		&cli.IntFlag{Name: "connections", Value: 1, Usage: "APPEND over `N` connections at once (one is fastest into Dovecot, which appends to a mailbox one connection at a time)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
 		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: take a message the manifest does not know for one already in the target folder on the same Message-ID and size or date alone (by default its bytes must match too)"},
+		&cli.Int64Flag{Name: "max-bytes-per-day", Usage: "append at most `BYTES` a day (UTC) to this destination, earlier runs of the day counted, and leave the rest for the next run (--profile gmail: 500,000,000, Gmail's upload allowance over IMAP; 0: no budget)"},
 		&cli.BoolFlag{Name: "delete", Usage: "expunge from the destination folders the messages earlier imports put there that this snapshot no longer has; never anything else (imapsync --delete2)"},
 	)
 	return &cli.Command{
@@ -112,7 +113,13 @@ func openDestination(c *cli.Context) (*destination, error) {
 		DialAppender: dialer.DialAppender,
 		Destination:  ep.String(),
 		Delete:       c.Bool("delete"),
-		Snapshot:     snap,
+		MaxBytesPerDay: func() int64 {
+			if c.IsSet("max-bytes-per-day") {
+				return c.Int64("max-bytes-per-day")
+			}
+			return tr.Profile.MaxBytesPerDay
+		}(),
+		Snapshot: snap,
 		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
 			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
 		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
@@ -187,6 +194,13 @@ func runImport(c *cli.Context) error {
 	var failed int
 	if rep != nil {
 		failed = len(rep.Failed)
+		if rep.Deferred > 0 && err == nil {
+			if failed == 0 {
+				return cli.Exit(fmt.Sprintf("import incomplete: the daily byte budget is spent; %d messages (%s) wait for the next run (run the same command tomorrow)",
+					rep.Deferred, bytesHuman(rep.DeferredBytes)), 3)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%d messages (%s) wait for the next run: the daily byte budget is spent\n", rep.Deferred, bytesHuman(rep.DeferredBytes))
+		}
 		if rep.ArchiveDamage {
 			fmt.Fprintf(c.App.ErrWriter, "some messages could not be read from the archive: run mailferry archive verify %s\n", a.Dir())
 		}

@@ -44,6 +44,9 @@ type Profile struct {
 	// Hosts are the server names that identify the service, so that the
 	// plan can suggest the profile.
 	Hosts []string
+	// MaxBytesPerDay is what the service takes a day over IMAP, for the
+	// importer's daily budget; 0 for no limit.
+	MaxBytesPerDay int64
 }
 
 // profiles are the known destination kinds. Sources for the numbers:
@@ -100,6 +103,9 @@ var profiles = []Profile{
 		ReservedFolders: []string{"[Gmail]", "[Google Mail]"},
 		CollapseSpaces:  true,
 		Hosts:           []string{"imap.gmail.com", "imap.googlemail.com"},
+		// Gmail's IMAP bandwidth limits: about 2,500 MB a day down,
+		// 500 MB a day up.
+		MaxBytesPerDay: 500_000_000,
 	},
 	// Cyrus and Dovecot take what RFC 5322 allows and more; their
 	// PERMANENTFLAGS says what they keep.
