@@ -21,7 +21,7 @@ func importCommand() *cli.Command {
 		&cli.IntFlag{Name: "connections", Value: 1, Usage: "APPEND over `N` connections at once (one is fastest into Dovecot, which appends to a mailbox one connection at a time)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
 		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: take a message the manifest does not know for one already in the target folder on the same Message-ID and size or date alone (by default its bytes must match too)"},
-		&cli.Int64Flag{Name: "max-bytes-per-day", Usage: "append at most `BYTES` a day (UTC) to this destination, earlier runs of the day counted, and leave the rest for the next run (--profile gmail: 500,000,000, Gmail's upload allowance over IMAP; 0: no budget)"},
+		sizeFlag("max-bytes-per-day", "append at most `BYTES` (500M, 1GB) a day (UTC) to this destination, earlier runs of the day counted, and leave the rest for the next run; 0: no budget (--profile gmail: 500M, Gmail's upload allowance over IMAP)"),
 		&cli.BoolFlag{Name: "delete", Usage: "expunge from the destination folders the messages earlier imports put there that this snapshot no longer has; never anything else (imapsync --delete2)"},
 	)
 	return &cli.Command{
@@ -57,7 +57,7 @@ func destinationFlags() []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "destination defaults: `NAME` is exchange, office365, gmail, cyrus or dovecot (line and size limits, flag quirks, read receipts, pace)"},
 		&cli.BoolFlag{Name: "disarm-read-receipts", Usage: "rename Disposition-Notification-To so clients do not send read receipts again (imapsync --disarmreadreceipts)"},
 		&cli.IntFlag{Name: "max-line-length", Usage: "re-encode MIME parts with lines over `N` bytes as quoted-printable, content unchanged (imapsync --maxlinelength)"},
-		&cli.Int64Flag{Name: "max-size", Usage: "skip and list messages over `BYTES` (imapsync --maxsize)"},
+		sizeFlag("max-size", "skip and list messages over `BYTES` (10M, 35MB, 1.5GiB; imapsync --maxsize); 0: no limit beyond the profile's"),
 		&cli.StringSliceFlag{Name: "add-header", Usage: "add header `'Name: value'` to every message (repeatable)"},
 		&cli.StringSliceFlag{Name: "remove-header", Usage: "remove header `NAME` from every message (repeatable)"},
 		&cli.StringSliceFlag{Name: "flag-map", Usage: "rename flags: `REGEX=REPLACEMENT`; an empty replacement drops the flag (repeatable; imapsync --regexflag)"},
@@ -115,7 +115,7 @@ func openDestination(c *cli.Context) (*destination, error) {
 		Delete:       c.Bool("delete"),
 		MaxBytesPerDay: func() int64 {
 			if c.IsSet("max-bytes-per-day") {
-				return c.Int64("max-bytes-per-day")
+				return sizeOf(c, "max-bytes-per-day")
 			}
 			return tr.Profile.MaxBytesPerDay
 		}(),
@@ -314,7 +314,7 @@ func transformsFrom(c *cli.Context, account string) (transform.Set, error) {
 		t.MaxLineLength = c.Int("max-line-length")
 	}
 	if c.IsSet("max-size") {
-		t.MaxSize = c.Int64("max-size")
+		t.MaxSize = sizeOf(c, "max-size")
 	}
 	for _, spec := range c.StringSlice("add-header") {
 		h, err := transform.ParseHeaderAdd(spec)
