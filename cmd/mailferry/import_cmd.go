@@ -22,6 +22,7 @@ func importCommand() *cli.Command {
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (folders, destination names, new and known messages) and change nothing"},
 		&cli.StringFlag{Name: "dedup", Usage: "`message-id`: take a message the manifest does not know for one already in the target folder on the same Message-ID and size or date alone (by default its bytes must match too)"},
 		sizeFlag("max-bytes-per-day", "append at most `BYTES` (500M, 1GB) a day (UTC) to this destination, earlier runs of the day counted, and leave the rest for the next run; 0: no budget (--profile gmail: 500M, Gmail's upload allowance over IMAP)"),
+		reportFlag,
 		&cli.BoolFlag{Name: "delete", Usage: "expunge from the destination folders the messages earlier imports put there that this snapshot no longer has; never anything else (imapsync --delete2)"},
 	)
 	return &cli.Command{
@@ -190,6 +191,9 @@ func runImport(c *cli.Context) error {
 	})
 	if rep != nil {
 		printImportReport(c, rep, err)
+		if werr := writeReport(c, rep); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	var failed int
 	if rep != nil {

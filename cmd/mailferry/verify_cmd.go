@@ -31,6 +31,7 @@ func verifyCommand() *cli.Command {
 			accountFlag, snapshotFlag,
 			&cli.BoolFlag{Name: "quick", Usage: "compare UID, size, flags and date only, not the bytes"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			reportFlag,
 		}, connFlags()...),
 		Action: runVerify,
 	}
@@ -54,6 +55,9 @@ func runVerify(c *cli.Context) error {
 		enc.Encode(rep)
 	} else {
 		printVerifyReport(c, rep)
+	}
+	if err := writeReport(c, rep); err != nil {
+		return cli.Exit(err.Error(), exitNotChecked)
 	}
 	if !rep.OK() {
 		return cli.Exit(fmt.Sprintf("%s differs from snapshot %s", rep.Destination, rep.Snapshot[:12]), 1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,8 +71,18 @@ func TestImportBytesTheServerCanTake(t *testing.T) {
 				if err != nil || len(got) != 3 || !sums[format.Sum(msgs["3.nul"])] {
 					t.Fatalf("import into a server with BINARY: %v, %d messages, NUL message there %v\n%s", err, len(got), sums[format.Sum(msgs["3.nul"])], out)
 				}
-				if v, err := runCLIErr(append([]string{"verify"}, to...)...); err != nil {
+				reportFile := filepath.Join(t.TempDir(), "verify.json")
+				if v, err := runCLIErr(append([]string{"verify", "--report", reportFile}, to...)...); err != nil {
 					t.Errorf("verify: %v\n%s", err, v)
+				}
+				var vr struct {
+					Folders []struct {
+						Folder   string `json:"folder"`
+						Verified int    `json:"verified"`
+					} `json:"folders"`
+				}
+				if b, err := os.ReadFile(reportFile); err != nil || json.Unmarshal(b, &vr) != nil || len(vr.Folders) != 1 || vr.Folders[0].Verified != 3 {
+					t.Errorf("verify --report: %v %+v", err, vr)
 				}
 				// verify's exit statuses: 1 when the destination differs,
 				// 4 when it could not check (here: a manifest that records

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+)
+
+// reportFlag writes a run's JSON report to a file as well (--report).
+var reportFlag = &cli.StringFlag{Name: "report", Usage: "also write the run's JSON report to `FILE` (0600)"}
+
+// writeReport writes v as indented JSON to the --report file, if one was
+// given: whole or not at all (a temporary file renamed into place).
+func writeReport(c *cli.Context, v any) error {
+	path := c.String("report")
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".mailferry-report-*")
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	return nil
+}
