@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/emersion/go-imap/v2"
@@ -71,7 +72,8 @@ func (s *imapSource) List(ctx context.Context) (Listing, error) {
 func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folder, []Item, error) {
 	var sel *imap.SelectData
 	var items []Item
-	err := s.coord.Do(ctx, func(c *imapclient.Client) error {
+	dates := true
+	examine := func(c *imapclient.Client) error {
 		var err error
 		items = items[:0]
 		if sel, err = c.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
@@ -81,9 +83,20 @@ func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folde
 		if sel.NumMessages == 0 {
 			return nil
 		}
-		items, err = fetchMeta(c)
-		return err
-	})
+		items, err = fetchMeta(c, dates)
+		return asUnparsable(err)
+	}
+	err := s.coord.Do(ctx, examine)
+	if errors.As(err, new(*unparsableError)) {
+		// An INTERNALDATE go-imap cannot parse ended the connection:
+		// list the folder without dates, then ask for those apart, so
+		// that only the messages with bad ones go without.
+		s.coord.Drop()
+		dates = false
+		if err = s.coord.Do(ctx, examine); err == nil {
+			err = s.fetchDates(ctx, f.Name, items)
+		}
+	}
 	if err != nil {
 		return f, nil, err
 	}
@@ -118,11 +131,11 @@ func (s *imapSource) recogniseByHeader(ctx context.Context, f format.Folder, ite
 	return found, err
 }
 
-// fetchMeta reads UID, FLAGS, INTERNALDATE and RFC822.SIZE of every message
-// of the selected folder, in UID order.
-func fetchMeta(c *imapclient.Client) ([]Item, error) {
+// fetchMeta reads UID, FLAGS, RFC822.SIZE and (if dates) INTERNALDATE of
+// every message of the selected folder, in UID order.
+func fetchMeta(c *imapclient.Client, dates bool) ([]Item, error) {
 	all := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
-	cmd := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true})
+	cmd := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, InternalDate: dates, RFC822Size: true})
 	var items []Item
 	seen := map[imap.UID]int{}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {

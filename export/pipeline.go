@@ -151,6 +151,9 @@ func (r *run) walk(ctx context.Context, src Source, k *known, folders []format.F
 			return nil
 		}
 		for i, it := range items {
+			if it.Warning != "" {
+				r.warn(fmt.Sprintf("folder %q %s: %s", f.Name, it.Name, it.Warning))
+			}
 			if it.Err != nil {
 				r.fail(f.Name, it.Name, it.Err)
 				opts.Progress.Failed()

@@ -59,6 +59,9 @@ type Item struct {
 	// Err, when set, means the source cannot read this message; it is
 	// reported and the rest go on.
 	Err error
+	// Warning, when set, is something the source could not tell of this
+	// message that lost nothing (it is reported as a warning).
+	Warning string
 }
 
 // MessageReader reads the bytes of a folder's messages.
