@@ -115,7 +115,7 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 // waiting while a connection is open would run into the server's login
 // timeout, and it must not count against DialTimeout either.
 func (d *Dialer) begin(ctx context.Context) (Secret, context.Context, context.CancelFunc, error) {
-	pw, err := d.getPassword(ctx)
+	pw, err := d.credential(ctx)
 	if err != nil {
 		return "", ctx, func() {}, d.fail(ctx, OpPassword, err)
 	}
@@ -123,6 +123,19 @@ func (d *Dialer) begin(ctx context.Context) (Secret, context.Context, context.Ca
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
 	return pw, ctx, cancel, nil
+}
+
+// credential is what this Dial logs in with: a fresh OAuth2 token where
+// Options.Token is set, else the password.
+func (d *Dialer) credential(ctx context.Context) (Secret, error) {
+	if d.opts.Token == nil {
+		return d.getPassword(ctx)
+	}
+	tok, err := d.opts.Token.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("OAuth2 token for %s: %w", d.ep.Account(), err)
+	}
+	return Secret(tok), nil
 }
 
 // getPassword returns the cached password or asks the PasswordSource, once

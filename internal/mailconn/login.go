@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+	"github.com/mailferry/mailferry/internal/oauth"
 )
 
 // capAuthPlain is the capability of SASL PLAIN (RFC 4616).
@@ -32,6 +34,12 @@ func (d *Dialer) login(ctx context.Context, conn loginConn, pw Secret, mute *log
 		return nil
 	}
 	sc, err := saslClient(conn.capabilities(), d.ep.User, d.opts.AuthUser, pw)
+	mech := ""
+	if d.opts.Token != nil {
+		if mech, err = oauth.ChooseMech(conn.capabilities().AuthMechanisms(), d.opts.AuthMech); err == nil {
+			sc = oauth.SASLClient(mech, d.ep.User, pw.Reveal())
+		}
+	}
 	if err != nil {
 		return d.fail(ctx, OpAuth, err)
 	}
@@ -48,6 +56,9 @@ func (d *Dialer) login(ctx context.Context, conn loginConn, pw Secret, mute *log
 	who := "user " + d.ep.User
 	if d.opts.AuthUser != "" {
 		who += " (authenticating as admin " + d.opts.AuthUser + ")"
+	}
+	if mech != "" {
+		who = "the OAuth2 token (" + mech + ") of user " + d.ep.User + tokenHint(err)
 	}
 	var imapErr *imap.Error
 	var cmdErr *CommandError
@@ -92,3 +103,15 @@ func (l imapLogin) login(user string, pw Secret) error {
 }
 
 func (l imapLogin) authenticate(sc sasl.Client) error { return l.c.Authenticate(sc) }
+
+// tokenHint says what a refused token usually means.
+func tokenHint(err error) string {
+	switch msg := strings.ToLower(err.Error()); {
+	case strings.Contains(msg, "not connected"):
+		// Office 365: "User is authenticated but not connected."
+		return " (the token is good but not for this mailbox: it belongs to another user, or the application lacks the mailbox permission: Add-MailboxPermission, IMAP.AccessAsApp)"
+	case strings.Contains(msg, "authenticate failed"), strings.Contains(msg, "invalid"):
+		return " (expired, revoked or for another service: run mailferry auth check)"
+	}
+	return ""
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/internal/oauth"
 )
 
 // DefaultDialTimeout bounds connecting, TLS and login when
@@ -102,6 +103,14 @@ type Options struct {
 	// (AuthUser if set, else the endpoint's user) comes from. It is asked
 	// once per Dialer, on the first Dial.
 	Password PasswordSource
+
+	// Token, if set, signs in with an OAuth2 access token instead of a
+	// password (SASL XOAUTH2 or OAUTHBEARER: Microsoft 365, Google). It is
+	// asked at every Dial, so a run outlives one-hour tokens.
+	Token oauth.Source
+	// AuthMech picks XOAUTH2 or OAUTHBEARER for Token (--auth-mech);
+	// empty: OAUTHBEARER where the server offers it, else XOAUTH2.
+	AuthMech string
 
 	// DialTimeout bounds connecting, TLS and login of one Dial;
 	// DefaultDialTimeout if zero. Asking for the password is not counted.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mailferry/mailferry/internal/oauth"
 	"github.com/mailferry/mailferry/internal/pop3"
 )
 
@@ -75,6 +76,17 @@ func (d *Dialer) dialPOP3(ctx context.Context, pw Secret, opts []pop3.Option) (*
 }
 
 func (d *Dialer) loginPOP3(ctx context.Context, c *pop3.Client, caps []string, pw Secret) error {
+	if d.opts.Token != nil {
+		mech, err := oauth.ChooseMech(capArgs(caps, "SASL"), d.opts.AuthMech)
+		if err != nil {
+			return err
+		}
+		_, ir, _ := oauth.SASLClient(mech, d.ep.User, pw.Reveal()).Start()
+		if err := c.Auth(ctx, mech, ir, pw.Reveal()); err != nil {
+			return fmt.Errorf("OAuth2 token (%s) of user %s: %w%s", mech, d.ep.User, err, tokenHint(err))
+		}
+		return nil
+	}
 	if d.opts.AuthUser != "" {
 		return c.AuthPlain(ctx, d.ep.User, d.opts.AuthUser, pw.Reveal())
 	}

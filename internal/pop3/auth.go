@@ -83,9 +83,7 @@ func apopTimestamp(greeting string) string {
 // AuthPlain logs in with SASL PLAIN (RFC 4616) through AUTH (RFC 5034).
 // authzid is the user to act as and may be empty; authcid and password are
 // whose credentials are checked, so an administrator (a Dovecot master
-// user) can open a user's mailbox. The response goes with the command when
-// the last CAPA listed SASL, as RFC 5034 servers must accept that, and after
-// the server's "+ " otherwise, which older RFC 1734 servers need.
+// user) can open a user's mailbox.
 func (c *Client) AuthPlain(ctx context.Context, authzid, authcid, password string) error {
 	if authcid == "" {
 		return errors.New("pop3: AUTH PLAIN needs a user name")
@@ -93,14 +91,24 @@ func (c *Client) AuthPlain(ctx context.Context, authzid, authcid, password strin
 	if strings.ContainsRune(authzid+authcid+password, 0) {
 		return errors.New("pop3: AUTH PLAIN: user names and password must not contain NUL")
 	}
-	resp := base64.StdEncoding.EncodeToString([]byte(authzid + "\x00" + authcid + "\x00" + password))
-	secrets := []string{password, resp}
+	return c.Auth(ctx, "PLAIN", []byte(authzid+"\x00"+authcid+"\x00"+password), password)
+}
 
-	if err := c.begin(ctx, "AUTH PLAIN"); err != nil {
+// Auth logs in with a SASL mechanism of one initial response (PLAIN,
+// XOAUTH2, OAUTHBEARER) through AUTH (RFC 5034); secrets are kept out of
+// errors and logs. The response goes with the command when the last CAPA
+// listed SASL, as RFC 5034 servers must accept that, and after the server's
+// "+ " otherwise, which older RFC 1734 servers need. A second challenge
+// (XOAUTH2's error details) gets an empty response, after which the server
+// answers -ERR.
+func (c *Client) Auth(ctx context.Context, mech string, ir []byte, secrets ...string) error {
+	resp := base64.StdEncoding.EncodeToString(ir)
+	secrets = append(secrets, resp, string(ir))
+	cmd := "AUTH " + mech
+	if err := c.begin(ctx, cmd); err != nil {
 		return err
 	}
 	defer c.end()
-	const cmd = "AUTH PLAIN"
 	shown := cmd
 	line := cmd
 	sent := false
@@ -113,7 +121,7 @@ func (c *Client) AuthPlain(ctx context.Context, authzid, authcid, password strin
 	if err := c.send(line, shown); err != nil {
 		return err
 	}
-	for {
+	for answered := false; ; {
 		st, err := c.readAnswer(shown, secrets)
 		if err != nil {
 			return err
@@ -128,9 +136,16 @@ func (c *Client) AuthPlain(ctx context.Context, authzid, authcid, password strin
 				return err
 			}
 			shown, sent = cmd+" ***", true
+		case mech != "PLAIN" && !answered:
+			// The server explains a refusal in a challenge; the empty
+			// response lets it say -ERR.
+			if err := c.send("", shown); err != nil {
+				return err
+			}
+			answered = true
 		default:
-			// PLAIN has nothing more to say; "*" cancels the exchange
-			// and the server answers -ERR (RFC 5034 section 4).
+			// Nothing more to say; "*" cancels the exchange and the
+			// server answers -ERR (RFC 5034 section 4).
 			if err := c.send("*", shown); err != nil {
 				return err
 			}
