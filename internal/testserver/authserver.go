@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // AuthServer is an OAuth2 authorization server as Microsoft's and Google's
@@ -33,7 +34,8 @@ type AuthServer struct {
 	expiresIn  int
 	user       string
 	issued     int
-	access     map[string]string // access token -> user
+	access     map[string]string    // access token -> user
+	expires    map[string]time.Time // access token -> end of its life
 	refresh    map[string]string // refresh token -> user
 	challenges map[string]string // PKCE challenge by code
 	polls      map[string]int    // a device code's polls
@@ -45,7 +47,7 @@ type AuthServer struct {
 // StartAuthServer starts the server, signing users in as user, taking
 // secret as the client secret; it stops with the test.
 func StartAuthServer(t testing.TB, user, secret string) *AuthServer {
-	a := &AuthServer{expiresIn: 3600, user: user, secret: secret, access: map[string]string{}, refresh: map[string]string{},
+	a := &AuthServer{expiresIn: 3600, user: user, secret: secret, access: map[string]string{}, expires: map[string]time.Time{}, refresh: map[string]string{},
 		challenges: map[string]string{}, polls: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/authorize", a.authorize)
@@ -133,6 +135,7 @@ func (a *AuthServer) issue(w http.ResponseWriter, prefix, user string, withRefre
 	a.issued++
 	tok := fmt.Sprintf("%s-%d", prefix, a.issued)
 	a.access[tok] = user
+	a.expires[tok] = time.Now().Add(time.Duration(a.expiresIn) * time.Second)
 	resp := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": a.expiresIn}
 	if withRefresh {
 		rt := fmt.Sprintf("refresh-%d", a.issued)
@@ -229,7 +232,11 @@ func (a *AuthServer) introspect(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	a.mu.Lock()
 	a.asked++
-	user, ok := a.access[r.Form.Get("token")]
+	tok := r.Form.Get("token")
+	user, ok := a.access[tok]
+	if end, issued := a.expires[tok]; issued && time.Now().After(end) {
+		ok = false // expired, as a provider's introspection says
+	}
 	a.mu.Unlock()
 	if !ok {
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
