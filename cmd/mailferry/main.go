@@ -123,12 +123,15 @@ func newApp() *cli.App {
 			importCommand(),
 			verifyCommand(),
 			authCommand(),
+			completionCommand(),
+			manCommand(),
 			demoCommand(),
 			archiveCommand(),
 			versionCommand(),
 		}),
-		OnUsageError:    func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) },
-		HideHelpCommand: true,
+		OnUsageError:         func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) },
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
 		// main decides the exit status; urfave/cli would call os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
