@@ -15,6 +15,7 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tls-ca", Usage: "trust the CA certificates in PEM `FILE` instead of the system's"},
 		&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "accept any server certificate (encrypted, but anyone in the path can read it)"},
 		&cli.BoolFlag{Name: "allow-plaintext", Usage: "allow a connection without TLS to a host other than loopback when the server offers no STARTTLS"},
+		&cli.DurationFlag{Name: "timeout", Value: mailconn.DefaultTimeout, Usage: "drop a connection whose server sends nothing for `DURATION` while mailferry waits for it (imapsync --timeout)"},
 		&cli.Float64Flag{Name: "max-messages-per-second", Usage: "at most `N` messages a second (imapsync --maxmessagespersecond)"},
 		&cli.Int64Flag{Name: "max-bytes-per-second", Usage: "at most `N` bytes a second (imapsync --maxbytespersecond, rclone --bwlimit)"},
 	}
@@ -34,6 +35,7 @@ func dialerFor(c *cli.Context, url string) (*mailconn.Dialer, mailconn.Endpoint,
 		},
 		AuthUser: c.String("auth-user"),
 		Password: mailconn.PasswordSource{File: c.String("password-file"), Prompt: true},
+		Timeout:  c.Duration("timeout"),
 	})
 	if err != nil {
 		return nil, ep, fmt.Errorf("%s: %w", ep, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mailferry/mailferry/internal/testserver"
 )
 
 // fakeIMAP is a scripted IMAP server for what real servers do only when
@@ -37,35 +39,7 @@ func startFakeIMAP(t *testing.T, greeting, caps string, reply fakeReply) *fakeIM
 // in a goroutine of its own, until the test ends; it returns the address.
 func listenFake(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var connsMu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		connsMu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		connsMu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connsMu.Lock()
-			conns = append(conns, c)
-			connsMu.Unlock()
-			wg.Go(func() { serve(c) })
-		}
-	})
-	return ln.Addr().String()
+	return testserver.ServeTCP(t, serve)
 }
 
 func (f *fakeIMAP) serve(c net.Conn, greeting, caps string, reply fakeReply) {

@@ -75,7 +75,7 @@ type guardedConn struct {
 	stop     func() bool // ends the watch of the Dial's context
 
 	mu  sync.Mutex
-	err error // the limit the server broke
+	err error // why the connection died: a broken limit, a silence
 }
 
 // guardConn wraps conn for go-imap and ties it to life: when life ends,
@@ -87,21 +87,47 @@ func guardConn(life context.Context, conn net.Conn) *guardedConn {
 }
 
 func (g *guardedConn) Read(p []byte) (int, error) {
+	if err := g.fatal(); err != nil {
+		return 0, err
+	}
 	n, err := g.Conn.Read(p)
 	if n > 0 {
 		if gerr := g.guard.see(p[:n]); gerr != nil {
-			g.mu.Lock()
-			g.err = gerr
-			g.mu.Unlock()
-			g.Conn.Close()
-			return 0, gerr
+			return 0, g.die(gerr)
 		}
+	}
+	if isSilence(err) {
+		return n, g.die(err)
 	}
 	return n, err
 }
 
-// limit returns the limit the server broke, if any.
-func (g *guardedConn) limit() error {
+// Write fails with the reason the connection died, if it did: go-imap
+// reports a command written after its reader stopped with the write's own
+// error ("use of closed network connection"), which would hide the
+// silence or the limit from the caller.
+func (g *guardedConn) Write(p []byte) (int, error) {
+	if err := g.fatal(); err != nil {
+		return 0, err
+	}
+	return g.Conn.Write(p)
+}
+
+// die records err as the reason the connection is unusable, and closes it.
+func (g *guardedConn) die(err error) error {
+	g.mu.Lock()
+	if g.err == nil {
+		g.err = err
+	}
+	err = g.err
+	g.mu.Unlock()
+	g.Conn.Close()
+	return err
+}
+
+// fatal returns why the connection died, if it did: a broken limit or
+// the server's silence.
+func (g *guardedConn) fatal() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.err

@@ -45,8 +45,8 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 			}
 		}
 		if attempt > 0 {
-			if werr := s.backoff.Wait(ctx); werr != nil {
-				return werr
+			if s.backoff.Wait(ctx) != nil {
+				return context.Cause(ctx)
 			}
 		}
 		if s.c == nil {
@@ -59,7 +59,14 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 			}
 			s.Selected = ""
 		}
-		if err = fn(s.c); err == nil || !IsConnectionError(err) {
+		err = fn(s.c)
+		if err != nil && ctx.Err() != nil {
+			// The connection was closed because ctx ended (Ctrl-C):
+			// say that, not what closing it did to fn.
+			s.Drop()
+			return context.Cause(ctx)
+		}
+		if err == nil || !IsConnectionError(err) {
 			if err == nil {
 				s.backoff.Reset()
 			}
