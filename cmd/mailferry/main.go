@@ -62,7 +62,7 @@ func main() {
 		<-sig
 		os.Exit(130)
 	}()
-	if err := app.RunContext(ctx, hoistFlags(app, os.Args)); err != nil {
+	if err := run(ctx, app, os.Args); err != nil {
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(os.Stderr, "mailferry:", msg)
 		}
@@ -101,6 +101,8 @@ func usageErrors(cmds []*cli.Command) []*cli.Command {
 }
 
 func newApp() *cli.App {
+	// --version only: -v is --verbose.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, the revision it was built from and the archive format"}
 	return &cli.App{
 		Name:  "mailferry",
 		Usage: "move mailboxes between mail servers through a verified archive",
@@ -130,8 +132,8 @@ func newApp() *cli.App {
 			versionCommand(),
 		}),
 		OnUsageError:         func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) },
-		HideHelpCommand:      true,
 		EnableBashCompletion: true,
+		Version:              versionLine(),
 		// main decides the exit status; urfave/cli would call os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ func runCLIErr(args ...string) (string, error) {
 	app := newApp()
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(hoistFlags(app, append([]string{"mailferry"}, args...)))
+	err := run(context.Background(), app, append([]string{"mailferry"}, args...))
 	return out.String() + errOut.String(), err
 }
 
