@@ -6,7 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -100,6 +100,9 @@ func usageErrors(cmds []*cli.Command) []*cli.Command {
 	return cmds
 }
 
+// logCloser closes the --log-file after the command.
+var logCloser io.Closer
+
 func newApp() *cli.App {
 	// --version only: -v is --verbose.
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, the revision it was built from and the archive format"}
@@ -111,13 +114,19 @@ func newApp() *cli.App {
 			"dates; mailferry import replays an archive into an IMAP server exactly once.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log debug detail to stderr"},
+			logFileFlag,
 		},
 		Before: func(c *cli.Context) error {
-			level := slog.LevelInfo
-			if c.Bool("verbose") {
-				level = slog.LevelDebug
+			closer, err := setUpLogging(c, os.Stderr)
+			if err == nil {
+				logCloser = closer
 			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			return err
+		},
+		After: func(*cli.Context) error {
+			if logCloser != nil {
+				logCloser.Close()
+			}
 			return nil
 		},
 		Commands: usageErrors([]*cli.Command{

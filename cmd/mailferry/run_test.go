@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,6 +49,28 @@ func TestEditDistance(t *testing.T) {
 	}{{"export", "export", 0}, {"exprot", "export", 1}, {"imprt", "import", 1}, {"verfiy", "verify", 1}, {"abc", "xyz", 3}, {"", "ls", 2}} {
 		if d := editDistance(tc.a, tc.b); d != tc.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, d, tc.d)
+		}
+	}
+}
+
+// TestLogFile: --log-file keeps the run's log as JSON lines, debug level
+// included, in a private file.
+func TestLogFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.log")
+	// A failing export logs its failure; the Maildir is not there.
+	runCLIErr("--log-file", path, "--verbose", "export", "--from", "maildir:"+filepath.Join(t.TempDir(), "none"), "--archive", t.TempDir())
+	runCLI(t, "--log-file", path, "archive", "--help")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("log file: %v %v", st, err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"msg":"mailferry started"`) || strings.Count(string(b), "\n") < 2 {
+		t.Errorf("log file holds:\n%s", b)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line != "" && !json.Valid([]byte(line)) {
+			t.Errorf("not a JSON line: %q", line)
 		}
 	}
 }
