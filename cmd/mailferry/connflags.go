@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mailferry/mailferry/internal/mailconn"
+	"github.com/mailferry/mailferry/internal/oauth"
 	"github.com/urfave/cli/v2"
 )
 
@@ -12,6 +13,10 @@ func connFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "password-file", Usage: "read the password from the first line of `FILE` (else $" + mailconn.DefaultPasswordEnv + ", else a prompt on the terminal; never on the command line)"},
 		&cli.StringFlag{Name: "auth-user", Usage: "log in as administrator `ADMIN` on behalf of the URL's user (SASL PLAIN with authorization identity: Dovecot master users, Cyrus admins); the password is ADMIN's"},
+		&cli.StringFlag{Name: "oauth2-token-file", Usage: "sign in with the OAuth2 access token in `FILE` (first line, or JSON access_token), read again at every connection (SASL XOAUTH2 or OAUTHBEARER)"},
+		&cli.StringFlag{Name: "oauth2-token-command", Usage: "sign in with the OAuth2 access token that `COMMAND` (run by sh) prints, run again at every connection"},
+		&cli.StringFlag{Name: "oauth2-cache", Usage: "sign in with the tokens of `FILE`, written by mailferry auth login and refreshed before they expire"},
+		&cli.StringFlag{Name: "auth-mech", Usage: "`MECH` for an OAuth2 token: XOAUTH2 (Microsoft) or OAUTHBEARER (default: OAUTHBEARER where the server offers it)"},
 		&cli.StringFlag{Name: "tls-ca", Usage: "trust the CA certificates in PEM `FILE` instead of the system's"},
 		&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "accept any server certificate (encrypted, but anyone in the path can read it)"},
 		&cli.BoolFlag{Name: "allow-plaintext", Usage: "allow a connection without TLS to a host other than loopback when the server offers no STARTTLS"},
@@ -27,7 +32,13 @@ func dialerFor(c *cli.Context, url string) (*mailconn.Dialer, mailconn.Endpoint,
 	if err != nil {
 		return nil, ep, cli.Exit(err.Error(), 2)
 	}
+	token, err := tokenFrom(c)
+	if err != nil {
+		return nil, ep, err
+	}
 	d, err := mailconn.NewDialer(ep, mailconn.Options{
+		Token:    token,
+		AuthMech: c.String("auth-mech"),
 		TLS: mailconn.TLSOptions{
 			CAFile:             c.String("tls-ca"),
 			InsecureSkipVerify: c.Bool("insecure-skip-verify"),
@@ -50,4 +61,30 @@ func throttleFrom(c *cli.Context) *mailconn.Throttle {
 		return nil
 	}
 	return mailconn.NewThrottle(m, b)
+}
+
+// tokenFrom is the OAuth2 token source the flags name, or nil for a
+// password.
+func tokenFrom(c *cli.Context) (oauth.Source, error) {
+	var srcs []oauth.Source
+	if f := c.String("oauth2-token-file"); f != "" {
+		srcs = append(srcs, oauth.FileSource{Path: f})
+	}
+	if cmd := c.String("oauth2-token-command"); cmd != "" {
+		srcs = append(srcs, oauth.CommandSource{Command: cmd})
+	}
+	if f := c.String("oauth2-cache"); f != "" {
+		srcs = append(srcs, &oauth.CachedSource{Path: f})
+	}
+	switch {
+	case len(srcs) > 1:
+		return nil, cli.Exit("give one of --oauth2-token-file, --oauth2-token-command and --oauth2-cache", exitStatusUsage)
+	case len(srcs) == 1 && (c.String("password-file") != "" || c.String("auth-user") != ""):
+		return nil, cli.Exit("an OAuth2 token signs in alone: drop --password-file and --auth-user", exitStatusUsage)
+	case len(srcs) == 0 && c.String("auth-mech") != "":
+		return nil, cli.Exit("--auth-mech picks the mechanism of an OAuth2 token: give one with --oauth2-token-file, --oauth2-token-command or --oauth2-cache", exitStatusUsage)
+	case len(srcs) == 0:
+		return nil, nil
+	}
+	return srcs[0], nil
 }
