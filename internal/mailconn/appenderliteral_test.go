@@ -321,7 +321,7 @@ func TestAppenderSilentServer(t *testing.T) {
 					_, err = a.Result()
 				}
 			}
-			if !IsConnectionError(err) || !isSilence(err) {
+			if !IsConnectionError(err) || !IsSilence(err) {
 				t.Errorf("error %v, want a connection error naming the silence", err)
 			}
 			if el := time.Since(start); el > 5*time.Second {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailferry/mailferry/internal/pop3"
 )
 
 // silenceError is the error of a read or write that the server left
@@ -28,10 +30,15 @@ func (e *silenceError) Unwrap() error   { return e.err }
 func (e *silenceError) Timeout() bool   { return true }
 func (e *silenceError) Temporary() bool { return true }
 
-// isSilence reports whether err is a server's silence beyond the timeout.
-func isSilence(err error) bool {
+// IsSilence reports whether err is a server's silence beyond
+// Options.Timeout, on an IMAP or POP3 connection. Such a failure is a
+// connection error, but each costs the whole timeout: retry it once or
+// twice, not as often as a dropped connection (Session gives up after
+// maxSilences).
+func IsSilence(err error) bool {
 	var se *silenceError
-	return errors.As(err, &se) || (err != nil && strings.Contains(err.Error(), silenceText))
+	var pe *pop3.SilenceError
+	return errors.As(err, &se) || errors.As(err, &pe) || (err != nil && strings.Contains(err.Error(), silenceText))
 }
 
 // timedConn gives each Read and each Write its own deadline, so that a
@@ -96,7 +103,7 @@ func (g *guardedConn) Read(p []byte) (int, error) {
 			return 0, g.die(gerr)
 		}
 	}
-	if isSilence(err) {
+	if IsSilence(err) {
 		return n, g.die(err)
 	}
 	return n, err

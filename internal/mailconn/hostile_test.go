@@ -92,7 +92,7 @@ func peakRSS(t *testing.T) int64 {
 func TestHostileIMAPServer(t *testing.T) {
 	const bodySize = 20 << 20
 	silence := func(err error) string {
-		if !isSilence(err) || !IsConnectionError(err) {
+		if !IsSilence(err) || !IsConnectionError(err) {
 			return "want a connection error naming the silence"
 		}
 		return ""
@@ -225,7 +225,7 @@ func TestSessionGivesUpOnSilence(t *testing.T) {
 		_, err := c.Select("INBOX", nil).Wait()
 		return err
 	})
-	if !isSilence(err) {
+	if !IsSilence(err) {
 		t.Errorf("error %v, want the silence named", err)
 	}
 	if calls != maxSilences {

@@ -39,7 +39,7 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 	var err error
 	silences := 0
 	for attempt := 0; attempt <= retries; attempt++ {
-		if isSilence(err) {
+		if IsSilence(err) {
 			if silences++; silences >= maxSilences {
 				return fmt.Errorf("gave up after the server went silent %d times: %w", silences, err)
 			}

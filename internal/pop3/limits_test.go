@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailferry/mailferry/internal/testserver"
 )
@@ -111,5 +112,42 @@ func TestIMAPGreeting(t *testing.T) {
 	_, err := startFake(t, "* OK [CAPABILITY IMAP4rev1] Dovecot ready.", func(s *fakeServer) {})
 	if !errors.Is(err, ErrIMAPGreeting) || IsConnectionError(err) || !strings.Contains(err.Error(), "imap://") {
 		t.Errorf("error = %v, want ErrIMAPGreeting naming imap://", err)
+	}
+}
+
+// TestSilence: a server silent beyond WithTimeout fails the command with a
+// *SilenceError that names the silence; the context's own deadline is no
+// silence of the server's.
+func TestSilence(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        []Option
+		ctxTimeout  time.Duration
+		wantSilence bool
+	}{
+		{"timeout", []Option{WithTimeout(50 * time.Millisecond)}, 0, true},
+		{"context deadline", []Option{WithTimeout(time.Minute)}, 50 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fakeClient(t, func(s *fakeServer) {
+				s.expect("NOOP")
+				s.r.ReadString('\n')
+			}, tt.opts...)
+			ctx := testContext(t)
+			if tt.ctxTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctxTimeout)
+				defer cancel()
+			}
+			err := c.Noop(ctx)
+			var se *SilenceError
+			if got := errors.As(err, &se); got != tt.wantSilence || !IsConnectionError(err) {
+				t.Errorf("error = %v: a silence %v, want %v, and a connection error", err, got, tt.wantSilence)
+			}
+			if tt.wantSilence && !strings.Contains(err.Error(), "server silent for 50ms") {
+				t.Errorf("error %q does not name the silence", err)
+			}
+		})
 	}
 }

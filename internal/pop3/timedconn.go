@@ -2,6 +2,8 @@ package pop3
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -102,12 +104,39 @@ func (t *timedConn) Read(p []byte) (int, error) {
 	if err := t.arm(true); err != nil {
 		return 0, err
 	}
-	return t.Conn.Read(p)
+	n, err := t.Conn.Read(p)
+	return n, t.silence(err)
 }
 
 func (t *timedConn) Write(p []byte) (int, error) {
 	if err := t.arm(false); err != nil {
 		return 0, err
 	}
-	return t.Conn.Write(p)
+	n, err := t.Conn.Write(p)
+	return n, t.silence(err)
 }
+
+// silence names a timeout that the server's silence caused, rather than
+// the context's deadline, so that the error says what happened.
+func (t *timedConn) silence(err error) error {
+	var ne net.Error
+	if err == nil || !errors.As(err, &ne) || !ne.Timeout() || t.timeout <= 0 || t.cause() != nil {
+		return err
+	}
+	return &SilenceError{Silence: t.timeout, Err: err}
+}
+
+// SilenceError is the error of a read or write that the server left
+// waiting for longer than WithTimeout allows. It is a net.Error whose
+// Timeout is true.
+type SilenceError struct {
+	Silence time.Duration // the timeout that ran out
+	Err     error
+}
+
+func (e *SilenceError) Error() string {
+	return fmt.Sprintf("server silent for %v: %v", e.Silence, e.Err)
+}
+func (e *SilenceError) Unwrap() error   { return e.Err }
+func (e *SilenceError) Timeout() bool   { return true }
+func (e *SilenceError) Temporary() bool { return true }
