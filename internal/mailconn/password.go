@@ -2,14 +2,17 @@ package mailconn
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // DefaultPasswordEnv is the environment variable PasswordSource reads when
@@ -29,9 +32,10 @@ const maxPasswordFile = 64 << 10
 // terminal. Passwords never come from the command line, where other users
 // can read them in the process list.
 type PasswordSource struct {
-	File   string // read the first line of this file, if set
-	Env    string // environment variable; DefaultPasswordEnv if empty
-	Prompt bool   // ask on the terminal if stdin is one
+	File    string // read the first line of this file, if set
+	Command string // else run this (sh -c) and take its first line, if set
+	Env     string // environment variable; DefaultPasswordEnv if empty
+	Prompt  bool   // ask on the terminal if stdin is one
 }
 
 func (p PasswordSource) env() string {
@@ -47,6 +51,9 @@ func (p PasswordSource) env() string {
 func (p PasswordSource) Get(ctx context.Context, what string) (Secret, error) {
 	if p.File != "" {
 		return readPasswordFile(ctx, p.File)
+	}
+	if p.Command != "" {
+		return runPasswordCommand(ctx, p.Command, what)
 	}
 	if pw := os.Getenv(p.env()); pw != "" {
 		return Secret(pw), nil
@@ -86,6 +93,30 @@ func readPasswordFile(ctx context.Context, path string) (Secret, error) {
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
 		return "", fmt.Errorf("password file %s: first line is empty", path)
+	}
+	return Secret(line), nil
+}
+
+// runPasswordCommand runs command (sh -c, one minute at most) and returns
+// the first line it prints, as mbsync's PassCmd does. Its error output, not
+// the password, goes into the error.
+func runPasswordCommand(ctx context.Context, command, what string) (Secret, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errOut.String())
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return "", fmt.Errorf("password command for %s: %w: %s", what, err, msg)
+	}
+	line, _, _ := strings.Cut(out.String(), "\n")
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("password command for %s: printed no password: %w", what, ErrNoPassword)
 	}
 	return Secret(line), nil
 }

@@ -57,6 +57,7 @@ func TestPasswordSource(t *testing.T) {
 	tests := []struct {
 		name     string
 		file     string // content; "" for no file
+		command  string // a password command; "" for none
 		perm     os.FileMode
 		env      string // value of envName; "" leaves it empty
 		prompt   bool
@@ -72,6 +73,10 @@ func TestPasswordSource(t *testing.T) {
 		{name: "file wins over env", file: "fromfile\n", perm: 0o600, env: "fromenv", want: "fromfile"},
 		{name: "file readable by others warns", file: "hunter2\n", perm: 0o644, want: "hunter2", wantWarn: true},
 		{name: "empty file", file: "\n", perm: 0o600, wantErr: "first line is empty"},
+		{name: "command", command: "printf ' pass word \\nsecond\\n'", want: " pass word "},
+		{name: "command wins over env", command: "echo fromcmd", env: "fromenv", want: "fromcmd"},
+		{name: "command fails", command: "echo 'vault sealed' >&2; exit 1", wantErr: "vault sealed"},
+		{name: "command prints nothing", command: "true", wantErr: "printed no password"},
 		{name: "env", env: "fromenv", want: "fromenv"},
 		{name: "none", wantErr: "--password-file FILE, set " + envName + ", or run on a terminal"},
 		{name: "prompt without terminal", prompt: true, wantErr: "stdin is not a terminal"},
@@ -81,7 +86,7 @@ func TestPasswordSource(t *testing.T) {
 			noTerminal(t)
 			log := captureLog(t)
 			t.Setenv(envName, tt.env)
-			src := PasswordSource{Env: envName, Prompt: tt.prompt}
+			src := PasswordSource{Env: envName, Prompt: tt.prompt, Command: tt.command}
 			if tt.file != "" {
 				src.File = writeFile(t, tt.file, tt.perm)
 			}
@@ -90,7 +95,7 @@ func TestPasswordSource(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Get() error = %v, want one containing %q", err, tt.wantErr)
 				}
-				if tt.file == "" && !errors.Is(err, ErrNoPassword) {
+				if tt.file == "" && tt.command == "" && !errors.Is(err, ErrNoPassword) {
 					t.Errorf("error %v is not ErrNoPassword", err)
 				}
 				return
