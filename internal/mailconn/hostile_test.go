@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,5 +266,36 @@ func TestAppenderLimits(t *testing.T) {
 				t.Errorf("error %v, want a limit error naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSessionReplacesDeadConnection: a connection the server closed while
+// the Session did not use it is replaced before the next Do, without
+// spending one of its reconnects.
+func TestSessionReplacesDeadConnection(t *testing.T) {
+	var logins atomic.Int32
+	srv := startFakeIMAP(t, "* OK ready", "IMAP4rev1", func(tag, cmd string) ([]string, bool, bool) {
+		if strings.HasPrefix(cmd, "LOGIN") && logins.Add(1) == 1 {
+			return []string{tag + " OK logged in", "* BYE autologout"}, true, true
+		}
+		return nil, false, false
+	})
+	d, err := NewDialer(mustEndpoint(t, "imap://alice@"+srv.Addr), Options{Password: passwordEnv(t, "pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Dial: d.Dial, Retries: 0}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Do(ctx, func(*imapclient.Client) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !ClientClosed(s.c) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	err = s.Do(ctx, func(c *imapclient.Client) error { return c.Noop().Wait() })
+	if err != nil || logins.Load() != 2 {
+		t.Errorf("Do after the server hung up: %v after %d logins, want success on a second connection", err, logins.Load())
 	}
 }

@@ -49,6 +49,12 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 				return context.Cause(ctx)
 			}
 		}
+		if s.c != nil && ClientClosed(s.c) {
+			// It died while unused (the server's autologout, a
+			// timeout): replace it before use, which costs neither a
+			// reconnect of the work's nor a backoff.
+			s.Drop()
+		}
 		if s.c == nil {
 			if s.c, err = s.Dial(ctx); err != nil {
 				s.c = nil
