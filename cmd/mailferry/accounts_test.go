@@ -1,55 +1,107 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/mailferry/mailferry/archive"
-	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/testserver"
 )
 
-// TestPOP3AndIMAPOfOneUser exports one Dovecot user over IMAP, then over
-// POP3, into one archive: the POP3 snapshot (INBOX only) goes to account
-// pop3:USER@HOST, and the IMAP account's latest snapshot is still the IMAP
-// one with all its folders and messages.
-func TestPOP3AndIMAPOfOneUser(t *testing.T) {
-	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "dave", Password: "dave-pw"}}})
-	seedMailbox(t, d, "dave", 1200)
-	t.Setenv("MAILFERRY_PASSWORD", "dave-pw")
-	dir := filepath.Join(t.TempDir(), "archive")
-	runCLI(t, "export", "--from", "imap://dave@"+d.IMAPAddr, "--archive", dir, "--tls-ca", d.CAFile)
-	runCLI(t, "export", "--from", "pop3://dave@"+d.POP3Addr, "--archive", dir, "--tls-ca", d.CAFile)
+// withoutUIDs turns serverSums' lines into "folder sum flags", which a
+// destination that numbers its own UIDs keeps.
+func withoutUIDs(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		folderUID, rest, _ := strings.Cut(l, " ")
+		out = append(out, folderUID[:strings.LastIndexByte(folderUID, '/')]+" "+rest)
+	}
+	return sorted(out)
+}
 
-	a, err := archive.Open(dir)
-	if err != nil {
-		t.Fatal(err)
+// TestImportAccounts imports six accounts from one archive into six users
+// of a Dovecot with an administrator's login, three at once: one with a
+// wrong password fails alone and is named, the exit status says so; the
+// others land byte for byte; a run with the password fixed finishes only
+// that one; verify --accounts agrees. Two shards together cover every
+// account once.
+func TestImportAccounts(t *testing.T) {
+	var srcUsers, dstUsers []testserver.User
+	for i := range 6 {
+		srcUsers = append(srcUsers, testserver.User{Name: fmt.Sprintf("s%d", i), Password: "src-pw"})
+		dstUsers = append(dstUsers, testserver.User{Name: fmt.Sprintf("d%d", i), Password: fmt.Sprintf("user-pw-%d", i)})
 	}
-	snaps, _, _ := a.Snapshots()
-	for _, tc := range []struct {
-		account string
-		kind    string
-		folders int
-	}{
-		{"dave@127.0.0.1", format.SourceIMAP, 5}, // INBOX, Archive, Archive/2024, Entwürfe, Q&A
-		{"pop3:dave@127.0.0.1", format.SourcePOP3, 1},
-	} {
-		s, err := archive.SelectSnapshot(snaps, tc.account, "")
-		if err != nil {
-			t.Fatalf("account %s: %v", tc.account, err)
-		}
-		folders := 0
-		a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
-			if rec.Folder != nil {
-				folders++
+	src := testserver.StartDovecot(t, testserver.Options{Users: srcUsers})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: dstUsers, Master: &testserver.User{Name: "admin", Password: "admin-pw"}})
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "archive")
+	for i, u := range srcUsers {
+		seedMailbox(t, src, u.Name, 8+i)
+		runCLI(t, "export", "--from", "imap://"+u.Name+"@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile,
+			"--password-file", writeSecret(t, "src-pw"), "--account", "acct"+u.Name[1:])
+	}
+	adminPW, wrongPW := writeSecret(t, "admin-pw"), writeSecret(t, "not-it")
+	file := filepath.Join(dir, "accounts.csv")
+	write := func(badRow int) {
+		var b strings.Builder
+		b.WriteString("account,destination,destination_user,destination_auth_user,destination_password_file\n")
+		for i := range 6 {
+			pw := adminPW
+			if i == badRow {
+				pw = wrongPW
 			}
-			return nil
-		})
-		if s.Source.Kind != tc.kind || folders != tc.folders {
-			t.Errorf("account %s: latest snapshot from %s with %d folders, want %s with %d", tc.account, s.Source.Kind, folders, tc.kind, tc.folders)
+			fmt.Fprintf(&b, "acct%d,imap://%s,d%d,admin,%s\n", i, dst.IMAPAddr, i, pw)
+		}
+		os.WriteFile(file, []byte(b.String()), 0o600)
+	}
+	write(4)
+	args := []string{"import", "--archive", arch, "--accounts", file, "--parallel", "3", "--per-host", "2", "--tls-ca", dst.CAFile}
+	report := filepath.Join(dir, "report.json")
+	out, err := runCLIErr(append(args, "--report", report)...)
+	if exitCodeOf(err) != 3 || !strings.Contains(err.Error(), "1 of 6 accounts did not complete: acct4") {
+		t.Fatalf("import --accounts with one wrong password: exit %d, %v\n%s", exitCodeOf(err), err, out)
+	}
+	if b, _ := os.ReadFile(report); !strings.Contains(string(b), `"account": "acct3"`) {
+		t.Errorf("report: %.400s", b)
+	}
+	for i := range 6 {
+		want := withoutUIDs(serverSums(t, src, srcUsers[i].Name))
+		got := withoutUIDs(serverSums(t, dst, dstUsers[i].Name))
+		if i == 4 {
+			want = nil
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("d%d holds %d messages, want %d identical", i, len(got), len(want))
 		}
 	}
-	if want, got := serverSums(t, d, "dave"), archiveSums(t, dir, "dave@127.0.0.1"); len(got) != len(want) {
-		t.Errorf("IMAP account's latest snapshot holds %d messages, the server %d", len(got), len(want))
+	write(-1)
+	out = runCLI(t, args...)
+	if !strings.Contains(out, "acct4") || strings.Count(out, " ok") != 6 {
+		t.Errorf("second run:\n%s", out)
+	}
+	if got, want := withoutUIDs(serverSums(t, dst, "d4")), withoutUIDs(serverSums(t, src, "s4")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("d4 after the second run: %d messages, want %d", len(got), len(want))
+	}
+	if out, err := runCLIErr("verify", "--archive", arch, "--accounts", file, "--tls-ca", dst.CAFile); err != nil {
+		t.Errorf("verify --accounts: %v\n%s", err, out)
+	}
+	seen := map[string]int{}
+	for shard := range 2 {
+		out := runCLI(t, "verify", "--archive", arch, "--accounts", file, "--tls-ca", dst.CAFile, "--shard", fmt.Sprintf("%d/2", shard), "--json")
+		for i := range 6 {
+			if strings.Contains(out, fmt.Sprintf(`"account": "acct%d"`, i)) {
+				seen[fmt.Sprint(i)]++
+			}
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("two shards covered %d accounts (%v), want each of 6 once", len(seen), seen)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("account %s in %d shards", k, n)
+		}
 	}
 }

@@ -28,15 +28,20 @@ func connFlags() []cli.Flag {
 
 // dialerFor parses an endpoint URL and builds its Dialer from the flags.
 func dialerFor(c *cli.Context, url string) (*mailconn.Dialer, mailconn.Endpoint, error) {
-	ep, err := mailconn.ParseEndpoint(url)
+	opts, err := connOptions(c)
 	if err != nil {
-		return nil, ep, cli.Exit(err.Error(), 2)
+		return nil, mailconn.Endpoint{}, err
 	}
+	return newDialer(url, opts)
+}
+
+// connOptions are the connection settings the flags give.
+func connOptions(c *cli.Context) (mailconn.Options, error) {
 	token, err := tokenFrom(c)
 	if err != nil {
-		return nil, ep, err
+		return mailconn.Options{}, err
 	}
-	d, err := mailconn.NewDialer(ep, mailconn.Options{
+	return mailconn.Options{
 		Token:    token,
 		AuthMech: c.String("auth-mech"),
 		TLS: mailconn.TLSOptions{
@@ -47,7 +52,15 @@ func dialerFor(c *cli.Context, url string) (*mailconn.Dialer, mailconn.Endpoint,
 		AuthUser: c.String("auth-user"),
 		Password: mailconn.PasswordSource{File: c.String("password-file"), Prompt: true},
 		Timeout:  c.Duration("timeout"),
-	})
+	}, nil
+}
+
+func newDialer(url string, opts mailconn.Options) (*mailconn.Dialer, mailconn.Endpoint, error) {
+	ep, err := mailconn.ParseEndpoint(url)
+	if err != nil {
+		return nil, ep, cli.Exit(err.Error(), exitStatusUsage)
+	}
+	d, err := mailconn.NewDialer(ep, opts)
 	if err != nil {
 		return nil, ep, fmt.Errorf("%s: %w", ep, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/mailferry/mailferry/importer/foldermap"
 	"github.com/mailferry/mailferry/importer/transform"
+	"github.com/mailferry/mailferry/internal/accounts"
 	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/mailferry/mailferry/internal/progress"
 	"regexp"
@@ -35,7 +36,7 @@ func importCommand() *cli.Command {
 			"(even unknown to the manifest, by content) is not appended twice. A newer snapshot updates flags,\n" +
 			"and with --delete removes what the source expunged. Exit status: 0 complete, 3 some messages failed\n" +
 			"(listed), 130 interrupted (run again to resume), 2 usage, 1 other errors.",
-		Flags:  append(flags, connFlags()...),
+		Flags:  append(append(flags, accountsFlags()...), connFlags()...),
 		Action: runImport,
 	}
 }
@@ -45,7 +46,7 @@ func importCommand() *cli.Command {
 func destinationFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` to read", Required: true},
-		&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
+		&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…"},
 		accountFlag, snapshotFlag,
 		&cli.StringFlag{Name: "manifest", Usage: "the import's manifest `FILE` (default: inside the archive directory; give one for a read-only archive)"},
 		&cli.StringSliceFlag{Name: "map", Usage: "rename folders: `REGEX=REPLACEMENT` on the destination-form name, in order (repeatable; imapsync --regextrans2)"},
@@ -77,6 +78,9 @@ type destination struct {
 }
 
 func openDestination(c *cli.Context) (*destination, error) {
+	if c.String("to") == "" {
+		return nil, cli.Exit("--to URL names the destination (or --accounts FILE the destinations of many accounts)", exitStatusUsage)
+	}
 	a, err := archive.Open(c.String("archive"))
 	if err != nil {
 		return nil, err
@@ -89,19 +93,40 @@ func openDestination(c *cli.Context) (*destination, error) {
 	if err != nil {
 		return nil, err
 	}
+	return destinationFor(c, a, snap, dialer, ep, nil)
+}
+
+// destinationFor builds the import options for one destination from the
+// flags, which row (an accounts file's, or nil) overrides.
+func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInfo, dialer *mailconn.Dialer, ep mailconn.Endpoint, row *accounts.Account) (*destination, error) {
 	rules, err := foldermap.ParseRules(c.StringSlice("map"))
 	if err != nil {
 		return nil, cli.Exit(err.Error(), 2)
 	}
-	include, err := regexps(c, "include")
+	includes, excludes, into, profile := c.StringSlice("include"), c.StringSlice("exclude"), c.String("into"), c.String("profile")
+	if row != nil {
+		if len(row.Include) > 0 {
+			includes = row.Include
+		}
+		if len(row.Exclude) > 0 {
+			excludes = row.Exclude
+		}
+		if row.Into != "" {
+			into = row.Into
+		}
+		if row.Profile != "" {
+			profile = row.Profile
+		}
+	}
+	include, err := regexps("include", includes)
 	if err != nil {
 		return nil, err
 	}
-	exclude, err := regexps(c, "exclude")
+	exclude, err := regexps("exclude", excludes)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := transformsFrom(c, snap.Account)
+	tr, err := transformsFrom(c, snap.Account, profile)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +146,7 @@ func openDestination(c *cli.Context) (*destination, error) {
 			return tr.Profile.MaxBytesPerDay
 		}(),
 		Snapshot: snap,
-		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: c.String("into"),
+		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: into,
 			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
 		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
 		Connections:     c.Int("connections"),
@@ -140,9 +165,9 @@ func openManifest(c *cli.Context, a *archive.Archive, ep mailconn.Endpoint) (*im
 	return importer.OpenManifest(path)
 }
 
-func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
+func regexps(name string, specs []string) ([]*regexp.Regexp, error) {
 	var out []*regexp.Regexp
-	for _, s := range c.StringSlice(name) {
+	for _, s := range specs {
 		re, err := regexp.Compile(s)
 		if err != nil {
 			return nil, cli.Exit(fmt.Sprintf("--%s %q: %v", name, s, err), 2)
@@ -153,6 +178,12 @@ func regexps(c *cli.Context, name string) ([]*regexp.Regexp, error) {
 }
 
 func runImport(c *cli.Context) error {
+	if c.String("accounts") != "" {
+		if c.Bool("dry-run") || c.IsSet("to") {
+			return cli.Exit("--accounts takes each destination from its rows and runs the imports: drop --to and --dry-run", exitStatusUsage)
+		}
+		return importAccounts(c)
+	}
 	d, err := openDestination(c)
 	if err != nil {
 		return err
@@ -302,9 +333,9 @@ func describeItem(it importer.Item) string {
 
 // transformsFrom builds the import transforms from --profile and the
 // options that add to or override it.
-func transformsFrom(c *cli.Context, account string) (transform.Set, error) {
+func transformsFrom(c *cli.Context, account, profile string) (transform.Set, error) {
 	var t transform.Set
-	if name := c.String("profile"); name != "" {
+	if name := profile; name != "" {
 		p, err := transform.ProfileByName(name)
 		if err != nil {
 			return t, cli.Exit("--profile: "+err.Error(), 2)

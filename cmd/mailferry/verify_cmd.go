@@ -26,18 +26,24 @@ func verifyCommand() *cli.Command {
 			"Exit status: 0 identical, 1 different, 2 usage, 4 could not check, 130 interrupted.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "archive", Usage: "archive `DIR` the import read", Required: true},
-			&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "destination `URL`: imap://USER@HOST[:PORT] or imaps://…"},
 			&cli.StringFlag{Name: "manifest", Usage: "the import's manifest `FILE` (default: the destination's, inside the archive directory)"},
 			accountFlag, snapshotFlag,
 			&cli.BoolFlag{Name: "quick", Usage: "compare UID, size, flags and date only, not the bytes"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			reportFlag,
-		}, connFlags()...),
+		}, append(accountsFlags(), connFlags()...)...),
 		Action: runVerify,
 	}
 }
 
 func runVerify(c *cli.Context) error {
+	switch {
+	case c.String("accounts") != "":
+		return verifyAccounts(c)
+	case c.String("to") == "":
+		return cli.Exit("--to URL names the destination to check (or --accounts FILE those of many accounts)", exitStatusUsage)
+	}
 	rep, err := verify(c)
 	if errors.Is(err, errStopped) {
 		return exitStatus(err, "nothing was changed; run it again", "verify", 0, "")
