@@ -14,7 +14,13 @@ import (
 func FuzzPackFile(f *testing.F) {
 	enc, _ := zstd.NewWriter(nil)
 	frame := enc.EncodeAll([]byte("chunk one chunk two"), nil)
-	good := format.AppendSeekTable(append([]byte(nil), frame...), []format.SeekEntry{{CompressedSize: uint32(len(frame)), DecompressedSize: 19}})
+	loc := format.ChunkLocation{ID: format.Sum([]byte("chunk one")), FrameLength: int64(len(frame)), Length: 9}
+	list, err := format.AppendPackList(nil, []format.ChunkLocation{loc}, []format.MessageChunks{{ID: loc.ID, Size: 9, Chunks: []format.ID{loc.ID}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := format.AppendSeekTable(append(append([]byte(nil), frame...), list...),
+		[]format.SeekEntry{{CompressedSize: uint32(len(frame)), DecompressedSize: 19}, {CompressedSize: uint32(len(list))}})
 	f.Add(good)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -30,9 +36,10 @@ func FuzzPackFile(f *testing.F) {
 		}
 		dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(2*format.MaxFrameSize))
 		defer dec.Close()
-		loc := format.ChunkLocation{ID: format.Sum([]byte("chunk one")), Pack: id, FrameLength: int64(len(frame)), Length: 9}
+		loc := loc
+		loc.Pack = id
 		rep := &VerifyReport{}
-		bad := a.verifyPack(dec, id, []format.ChunkLocation{loc}, rep)
+		bad, _ := a.verifyPack(dec, id, []format.ChunkLocation{loc}, rep)
 		if bytes.Equal(b, good) != (len(bad) == 0 && rep.OK()) {
 			t.Fatalf("pack judged wrongly: %v", rep.Problems)
 		}

@@ -45,6 +45,7 @@ func (w *Writer) newFrameJob(kind int) *frameJob {
 type orderItem struct {
 	job    *frameJob
 	finish chan packResult
+	msgs   []format.MessageChunks // with finish: the messages the pack's list names
 }
 
 type packResult struct {
@@ -76,10 +77,25 @@ func (w *Writer) packLoop() {
 	for it := range w.order {
 		if it.finish != nil {
 			res := packResult{err: err}
+			listed := w.a.config.Version >= format.PackListVersion
+			if err == nil && tf == nil && listed && len(it.msgs) > 0 {
+				// Messages whose chunks are all stored already still
+				// need a pack to list them.
+				tf, err = w.a.newTempFile()
+				res.err = err
+			}
 			if err == nil && tf != nil {
 				var id format.ID
-				if _, err = tf.Write(format.AppendSeekTable(nil, seek)); err == nil {
-					id, err = tf.commit(dirPacks)
+				var tail []byte
+				if listed {
+					tail, err = format.AppendPackList(nil, locs, it.msgs)
+					seek = append(seek, format.SeekEntry{CompressedSize: uint32(len(tail))})
+				}
+				if err == nil {
+					tail = format.AppendSeekTable(tail, seek)
+					if _, err = tf.Write(tail); err == nil {
+						id, err = tf.commit(dirPacks)
+					}
 				}
 				for i := range locs {
 					locs[i].Pack = id

@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,11 +90,29 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 		rep.Packs++
 		present[id] = true
 		locs := byPack[id]
-		if len(locs) == 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: no index names it (a writer stopped before indexing it); harmless", packRel(id)))
-		}
-		for _, bad := range a.verifyPack(dec, id, locs, rep) {
+		damaged, list := a.verifyPack(dec, id, locs, rep)
+		for _, bad := range damaged {
 			badChunks[bad] = true
+		}
+		if list == nil {
+			if len(locs) == 0 {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: no index names it (a writer stopped before indexing it); harmless", packRel(id)))
+			}
+			continue
+		}
+		var chunks, msgs int
+		for _, c := range list.chunks {
+			if !idx.hasChunk(c.ID) {
+				chunks++
+			}
+		}
+		for _, m := range list.msgs {
+			if !idx.HasMessage(m.ID) {
+				msgs++
+			}
+		}
+		if chunks+msgs > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: lists %d chunks and %d messages that no index names: harmless if a writer stopped before indexing them, else an index file was lost (mailferry archive repair indexes them)", packRel(id), chunks, msgs))
 		}
 	}
 	for pack, locs := range byPack {
@@ -136,6 +155,10 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	snapSet := map[format.ID]bool{}
 	for _, id := range snapIDs {
 		snapSet[id] = true
+		// A snapshot repaired from a damaged file stands in for it as a parent.
+		if h, err := a.snapshotHeader(id); err == nil && h.Repaired != nil {
+			snapSet[h.Repaired.From] = true
+		}
 	}
 	named := map[format.ID]bool{}
 	for _, id := range snapIDs {
@@ -151,6 +174,9 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d stored messages are named by no snapshot (first: %s): a run stopped before its snapshot, or a snapshot file was lost", n, rep.Unreferenced[0]))
 	}
 
+	if d, err := os.ReadDir(filepath.Join(a.dir, dirDamaged)); err == nil && len(d) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s/ holds the damaged files archive repair set aside; never read, delete it when satisfied", dirDamaged))
+	}
 	if tmp, err := os.ReadDir(filepath.Join(a.dir, dirTmp)); err == nil && len(tmp) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s/ holds %d unfinished files left by interrupted writers; harmless, never read", dirTmp, len(tmp)))
 	}
@@ -188,8 +214,9 @@ func (a *Archive) checkFileHash(kind string, id format.ID) error {
 	return nil
 }
 
-// verifyPack checks one pack and returns the chunks found damaged.
-func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.ChunkLocation, rep *VerifyReport) []format.ID {
+// verifyPack checks one pack, the chunks the index places in it and those
+// its list names, and returns the chunks found damaged and the list.
+func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.ChunkLocation, rep *VerifyReport) ([]format.ID, *packList) {
 	rel := packRel(id)
 	bad := func() []format.ID {
 		out := make([]format.ID, len(locs))
@@ -204,17 +231,38 @@ func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.Chun
 	f, err := a.openFile(dirPacks, id)
 	if err != nil {
 		rep.problem("%s: %v", rel, err)
-		return bad()
+		return bad(), nil
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		rep.problem("%s: %v", rel, err)
-		return bad()
+		return bad(), nil
 	}
 	frames, err := readSeekTable(f, st.Size())
 	if err != nil {
 		rep.problem("%s: %v", rel, err)
+	}
+	var list *packList
+	if len(frames) > 0 {
+		list, err = readPackList(f, id, frames)
+		switch {
+		case errors.Is(err, errNoPackList) && a.config.Version < format.PackListVersion:
+		case err != nil:
+			rep.problem("%s: %v", rel, err)
+		default:
+			// The chunks the list names are checked too: a repair
+			// trusts them.
+			seen := map[chunkAt]bool{}
+			for _, l := range locs {
+				seen[chunkAt{l.ID, l.FrameOffset}] = true
+			}
+			for _, l := range list.chunks {
+				if !seen[chunkAt{l.ID, l.FrameOffset}] {
+					locs = append(locs, l)
+				}
+			}
+		}
 	}
 	// Decompress each frame the seek table lists and check the chunks in it.
 	inFrame := map[int64][]format.ChunkLocation{}
@@ -226,6 +274,9 @@ func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.Chun
 	for _, fr := range frames {
 		ls := inFrame[fr.off]
 		checked[fr.off] = true
+		if list != nil && fr.off == list.frame {
+			continue
+		}
 		buf := make([]byte, fr.clen)
 		if _, err := f.ReadAt(buf, fr.off); err != nil {
 			rep.problem("%s: frame at %d: %v", rel, fr.off, err)
@@ -251,7 +302,12 @@ func (a *Archive) verifyPack(dec *zstd.Decoder, id format.ID, locs []format.Chun
 			damaged = append(damaged, ids(ls)...)
 		}
 	}
-	return damaged
+	return damaged, list
+}
+
+type chunkAt struct {
+	id  format.ID
+	off int64
 }
 
 func ids(locs []format.ChunkLocation) []format.ID {
@@ -334,6 +390,9 @@ func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID
 		rep.problem("%s: %v", rel, err)
 		return
 	}
+	if h.Repaired != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: repaired from damaged snapshot %s; records past the damage are lost", rel, h.Repaired.From))
+	}
 	if h.Parent != nil && !all[*h.Parent] {
 		rep.problem("%s: its parent snapshot %s (account %s) is missing", rel, h.Parent, format.QuoteName(h.Account))
 	}
@@ -352,7 +411,7 @@ func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID
 		size, ok := idx.MessageSize(m.ID)
 		switch {
 		case !ok:
-			rep.problem("%s: not in any index", where)
+			rep.problem("%s: not in any index (if an index file was lost or damaged, mailferry archive repair rebuilds it from the packs)", where)
 		case size != m.Size:
 			rep.problem("%s: record says %d bytes, index %d", where, m.Size, size)
 		case badMsgs[m.ID] != "":

@@ -272,7 +272,7 @@ func (w *Writer) flushLocked() error {
 	}
 	w.rawSince = 0
 	reply := make(chan packResult)
-	w.order <- orderItem{finish: reply}
+	w.order <- orderItem{finish: reply, msgs: w.msgs}
 	res := <-reply
 	if res.err != nil {
 		w.err = fmt.Errorf("archive writer: %w", res.err)
@@ -285,7 +285,7 @@ func (w *Writer) flushLocked() error {
 	if len(res.locs) == 0 && len(w.msgs) == 0 {
 		return nil
 	}
-	if err := w.writeIndex(res.locs, w.msgs); err != nil {
+	if _, err := w.a.writeIndex(res.locs, w.msgs); err != nil {
 		w.err = fmt.Errorf("archive writer: %w", err)
 		return w.err
 	}
@@ -304,31 +304,32 @@ func (w *Writer) flushLocked() error {
 	return nil
 }
 
-func (w *Writer) writeIndex(locs []format.ChunkLocation, msgs []format.MessageChunks) error {
-	tf, err := w.a.newTempFile()
+// writeIndex stores an index file naming locs and msgs, of the archive's
+// format version.
+func (a *Archive) writeIndex(locs []format.ChunkLocation, msgs []format.MessageChunks) (format.ID, error) {
+	tf, err := a.newTempFile()
 	if err != nil {
-		return err
+		return format.ID{}, err
 	}
 	defer tf.abort()
-	enc, err := format.NewIndexEncoder(tf, w.a.config.Version)
+	enc, err := format.NewIndexEncoder(tf, a.config.Version)
 	if err != nil {
-		return err
+		return format.ID{}, err
 	}
 	for _, c := range locs {
 		if err := enc.Chunk(c); err != nil {
-			return err
+			return format.ID{}, err
 		}
 	}
 	for _, m := range msgs {
 		if err := enc.Message(m); err != nil {
-			return err
+			return format.ID{}, err
 		}
 	}
 	if err := enc.Close(); err != nil {
-		return err
+		return format.ID{}, err
 	}
-	_, err = tf.commit(dirIndex)
-	return err
+	return tf.commit(dirIndex)
 }
 
 // Close flushes and stops the Writer's goroutines.

@@ -9,7 +9,7 @@ import (
 // writes. It reads every version from 1 up; a writer writes the version of
 // the archive it writes into (the config's), so that the mailferry that
 // made an archive can still read all of it.
-const Version = 1
+const Version = 2
 
 // MinVersion is the oldest format version this package reads and writes.
 const MinVersion = 1

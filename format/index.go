@@ -82,26 +82,10 @@ type IndexDecoder struct{ rr *recordReader }
 // NewIndexDecoder reads the header of the index file on r, refusing a newer
 // format version with a *VersionError.
 func NewIndexDecoder(r io.Reader) (*IndexDecoder, error) {
-	rr, err := newRecordReader(r, "index")
-	if err != nil {
-		return nil, err
-	}
-	kind, raw, err := rr.next()
-	if err != nil {
-		rr.close()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("index: no header record: %w", ErrTruncated)
-		}
-		return nil, err
-	}
-	if kind != "index" {
-		rr.close()
-		return nil, fmt.Errorf("index: first record is %q, want \"index\"", kind)
-	}
 	var h IndexHeader
-	if err := json.Unmarshal(raw, &h); err != nil {
-		rr.close()
-		return nil, fmt.Errorf("index header: %w", err)
+	rr, err := openRecordFile(r, "index", "index", &h)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkVersion("index", h.Version); err != nil {
 		rr.close()
@@ -127,14 +111,8 @@ func (d *IndexDecoder) Next() (IndexRecord, error) {
 		}
 		return IndexRecord{Chunk: c}, nil
 	case "message":
-		m := new(MessageChunks)
-		if err := json.Unmarshal(raw, m); err != nil {
-			return IndexRecord{}, fmt.Errorf("index message record: %w", err)
-		}
-		if err := m.validate(); err != nil {
-			return IndexRecord{}, fmt.Errorf("index message record: %w", err)
-		}
-		return IndexRecord{Message: m}, nil
+		m, err := decodeMessageChunks(raw, "index")
+		return IndexRecord{Message: m}, err
 	}
 	return IndexRecord{}, fmt.Errorf("index: unknown record kind %q", kind)
 }
@@ -160,9 +138,19 @@ const (
 var ErrTooLarge = fmt.Errorf("message larger than the archive's limit of %d bytes", MaxMessageSize)
 
 func (c *ChunkLocation) validate() error {
+	if c.Pack.IsZero() {
+		return errors.New("chunk location lacks a pack")
+	}
+	return c.validateRange()
+}
+
+// validateRange checks a location but for its pack, which a pack list omits.
+func (c *ChunkLocation) validateRange() error {
 	switch {
-	case c.ID.IsZero() || c.Pack.IsZero():
-		return errors.New("chunk location lacks an id or pack")
+	case c.ID.IsZero():
+		return errors.New("chunk location lacks an id")
+	case c.Length == 0:
+		return fmt.Errorf("chunk %s: empty", c.ID.Short())
 	case c.FrameOffset < 0 || c.FrameLength <= 0 || c.FrameLength > 2*MaxFrameSize:
 		return fmt.Errorf("chunk %s: bad frame %d+%d", c.ID.Short(), c.FrameOffset, c.FrameLength)
 	case c.Offset < 0 || c.Length < 0 || c.Offset+c.Length > MaxFrameSize:
@@ -189,4 +177,17 @@ func (m *MessageChunks) validate() error {
 		return fmt.Errorf("message %s: %d chunks for %d bytes", m.ID.Short(), len(m.Chunks), m.Size)
 	}
 	return nil
+}
+
+// decodeMessageChunks decodes and checks the message record of an index
+// file or pack list.
+func decodeMessageChunks(raw json.RawMessage, what string) (*MessageChunks, error) {
+	m := new(MessageChunks)
+	if err := json.Unmarshal(raw, m); err != nil {
+		return nil, fmt.Errorf("%s message record: %w", what, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%s message record: %w", what, err)
+	}
+	return m, nil
 }

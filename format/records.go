@@ -145,3 +145,29 @@ func (r *recordReader) next() (string, json.RawMessage, error) {
 }
 
 func (r *recordReader) close() { r.zr.Close() }
+
+// openRecordFile starts reading a record file whose first record must be of
+// kind header, and decodes that record into h.
+func openRecordFile(r io.Reader, what, header string, h any) (*recordReader, error) {
+	rr, err := newRecordReader(r, what)
+	if err != nil {
+		return nil, err
+	}
+	kind, raw, err := rr.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		err = fmt.Errorf("%s: no header record: %w", what, ErrTruncated)
+	case err != nil:
+	case kind != header:
+		err = fmt.Errorf("%s: first record is %q, want %q", what, kind, header)
+	default:
+		if err = json.Unmarshal(raw, h); err != nil {
+			err = fmt.Errorf("%s header: %w", what, err)
+		}
+	}
+	if err != nil {
+		rr.close()
+		return nil, err
+	}
+	return rr, nil
+}

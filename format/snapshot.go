@@ -42,6 +42,23 @@ type Snapshot struct {
 	// the source has one: an importer strips its prefix and delimiter and
 	// puts the destination's in their place.
 	Namespace *Namespace `json:"namespace,omitempty"`
+	// Repaired is set on a snapshot that archive repair wrote from the
+	// complete records of a damaged snapshot file.
+	Repaired *Repaired `json:"repaired,omitempty"`
+}
+
+// Repaired says where a repaired snapshot came from. Such a snapshot is
+// never Complete, since records of its run may be missing: it is read by
+// its id, and the account's state stays with its complete snapshots.
+type Repaired struct {
+	// From is the id of the damaged file; its records past the damage are lost.
+	From ID        `json:"from"`
+	Time time.Time `json:"time"`
+	// Complete is what the damaged file's header said.
+	Complete bool `json:"complete"`
+	// Folders and Messages count the records kept.
+	Folders  int `json:"folders"`
+	Messages int `json:"messages"`
 }
 
 // Namespace is an IMAP personal namespace: folder names start with Prefix

@@ -87,26 +87,10 @@ type SnapshotRecord struct {
 // NewSnapshotDecoder reads the header of the snapshot file on r. It refuses a
 // file of a newer format version with a *VersionError.
 func NewSnapshotDecoder(r io.Reader) (*SnapshotDecoder, error) {
-	rr, err := newRecordReader(r, "snapshot")
+	d := &SnapshotDecoder{folders: map[string]bool{}}
+	rr, err := openRecordFile(r, "snapshot", "snapshot", &d.header)
 	if err != nil {
 		return nil, err
-	}
-	kind, raw, err := rr.next()
-	if err != nil {
-		rr.close()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("snapshot: no header record: %w", ErrTruncated)
-		}
-		return nil, err
-	}
-	if kind != "snapshot" {
-		rr.close()
-		return nil, fmt.Errorf("snapshot: first record is %q, want \"snapshot\"", kind)
-	}
-	d := &SnapshotDecoder{rr: rr, folders: map[string]bool{}}
-	if err := json.Unmarshal(raw, &d.header); err != nil {
-		rr.close()
-		return nil, fmt.Errorf("snapshot header: %w", err)
 	}
 	if err := checkVersion("snapshot", d.header.Version); err != nil {
 		rr.close()
@@ -116,6 +100,7 @@ func NewSnapshotDecoder(r io.Reader) (*SnapshotDecoder, error) {
 		rr.close()
 		return nil, fmt.Errorf("snapshot header: %w", err)
 	}
+	d.rr = rr
 	return d, nil
 }
 

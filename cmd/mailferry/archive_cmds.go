@@ -57,6 +57,7 @@ func archiveCommand() *cli.Command {
 				ArgsUsage: "DIR",
 				Action:    archiveVerify,
 			},
+			archiveRepairCommand(),
 			extractCommand(),
 		},
 	}
