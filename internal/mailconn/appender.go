@@ -103,7 +103,7 @@ func newAppender(conn net.Conn, timeout time.Duration) *Appender {
 
 // attach makes conn the Appender's connection (again after STARTTLS).
 func (a *Appender) attach(conn net.Conn) {
-	tc := timedConn{conn, a.timeout}
+	tc := timedConn{conn, a.timeout, nil}
 	a.conn, a.br, a.bw = conn, bufio.NewReaderSize(tc, 16<<10), bufio.NewWriterSize(tc, 64<<10)
 }
 

@@ -199,13 +199,15 @@ type watchedConn struct {
 }
 
 // dialTCP opens the TCP connection, with a deadline on each read and
-// write (Options.Timeout), and arranges for ctx to close it.
-func (d *Dialer) dialTCP(ctx context.Context) (net.Conn, func() bool, error) {
+// write (Options.Timeout), and arranges for ctx to close it. The
+// greeting is the first answer owed.
+func (d *Dialer) dialTCP(ctx context.Context) (timedConn, func() bool, error) {
 	raw, err := d.opts.dialContext()(ctx, "tcp", d.ep.Address())
 	if err != nil {
-		return nil, nil, d.fail(ctx, OpDial, err)
+		return timedConn{}, nil, d.fail(ctx, OpDial, err)
 	}
-	conn := timedConn{raw, d.opts.timeout()}
+	conn := timedConn{raw, d.opts.timeout(), new(atomic.Int64)}
+	conn.owed.Store(1)
 	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
 	return conn, unwatch, nil
 }
@@ -233,10 +235,11 @@ func (d *Dialer) connect(ctx, life context.Context) (*watchedConn, error) {
 	return d.connectStartTLS(ctx, life)
 }
 
-// newClient hands conn to go-imap through a guardedConn.
-func (d *Dialer) newClient(life context.Context, conn net.Conn, unwatch func() bool, security string) *watchedConn {
+// newClient hands conn, raw or TLS over raw, to go-imap through a
+// guardedConn.
+func (d *Dialer) newClient(life context.Context, conn net.Conn, raw timedConn, unwatch func() bool, security string) *watchedConn {
 	opts, mute := d.clientOptions()
-	g := guardConn(life, conn)
+	g := guardConn(life, conn, raw)
 	return &watchedConn{client: imapclient.New(g, opts), guard: g, unwatch: unwatch, mute: mute, security: security}
 }
 
@@ -253,7 +256,7 @@ func (d *Dialer) connectImplicitTLS(ctx, life context.Context) (*watchedConn, er
 		raw.Close()
 		return nil, d.fail(ctx, OpTLS, tlsHint(err))
 	}
-	wc := d.newClient(life, conn, unwatch, "implicit TLS")
+	wc := d.newClient(life, conn, raw, unwatch, "implicit TLS")
 	if err := d.greet(ctx, wc); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailferry/mailferry/internal/pop3"
@@ -41,20 +42,49 @@ func IsSilence(err error) bool {
 	return errors.As(err, &se) || errors.As(err, &pe) || (err != nil && strings.Contains(err.Error(), silenceText))
 }
 
+// idleTimeout bounds a read while no answer is owed: RFC 3501 has servers
+// wait at least 30 minutes before they log an idle client out.
+const idleTimeout = 30 * time.Minute
+
 // timedConn gives each Read and each Write its own deadline, so that a
 // server gone silent, or no longer reading, fails the call after timeout
 // while a long transfer that keeps moving never does. It sits on the TCP
 // connection, below TLS.
+//
+// go-imap reads all the time, also while nothing is asked; a connection
+// that sits unused while others work must not die of that. Where owed is
+// set, reads get the timeout only while the server owes an answer (a
+// greeting, a tagged response: see answerTracker), and idleTimeout
+// otherwise.
 type timedConn struct {
 	net.Conn
 	timeout time.Duration
+	owed    *atomic.Int64 // answers owed; nil: always owed
 }
 
 func (c timedConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	c.Conn.SetReadDeadline(time.Now().Add(c.readTimeout()))
 	n, err := c.Conn.Read(p)
 	return n, c.silence(err)
 }
+
+func (c timedConn) readTimeout() time.Duration {
+	if c.owed != nil && c.owed.Load() <= 0 {
+		return max(c.timeout, idleTimeout)
+	}
+	return c.timeout
+}
+
+// asked notes a command sent: its answer is owed from now, also to a read
+// already waiting.
+func (c timedConn) asked() {
+	if c.owed.Add(1) == 1 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	}
+}
+
+// answered notes an answer received.
+func (c timedConn) answered() { c.owed.Add(-1) }
 
 func (c timedConn) Write(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
@@ -65,7 +95,7 @@ func (c timedConn) Write(p []byte) (int, error) {
 func (c timedConn) silence(err error) error {
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {
-		return &silenceError{c.timeout, err}
+		return &silenceError{c.readTimeout(), err}
 	}
 	return err
 }
@@ -79,16 +109,22 @@ func (c timedConn) silence(err error) error {
 type guardedConn struct {
 	net.Conn // TLS over a timedConn, or the timedConn
 	guard    *responseGuard
+	commands commandTracker
+	raw      timedConn
 	stop     func() bool // ends the watch of the Dial's context
 
 	mu  sync.Mutex
 	err error // why the connection died: a broken limit, a silence
 }
 
-// guardConn wraps conn for go-imap and ties it to life: when life ends,
-// conn is closed, so that a blocked read returns at once.
-func guardConn(life context.Context, conn net.Conn) *guardedConn {
-	g := &guardedConn{Conn: conn, guard: newResponseGuard()}
+// guardConn wraps conn, raw or TLS over raw, for go-imap and ties it to
+// life: when life ends, conn is closed, so that a blocked read returns at
+// once. The answers owed on raw are counted from here on.
+func guardConn(life context.Context, conn net.Conn, raw timedConn) *guardedConn {
+	g := &guardedConn{Conn: conn, guard: newResponseGuard(), raw: raw}
+	if raw.owed != nil {
+		g.guard.answered = raw.answered
+	}
 	g.stop = context.AfterFunc(life, func() { conn.Close() })
 	return g
 }
@@ -116,6 +152,9 @@ func (g *guardedConn) Read(p []byte) (int, error) {
 func (g *guardedConn) Write(p []byte) (int, error) {
 	if err := g.fatal(); err != nil {
 		return 0, err
+	}
+	if g.raw.owed != nil {
+		g.commands.see(p, g.raw.asked)
 	}
 	return g.Conn.Write(p)
 }

@@ -299,3 +299,29 @@ func TestSessionReplacesDeadConnection(t *testing.T) {
 		t.Errorf("Do after the server hung up: %v after %d logins, want success on a second connection", err, logins.Load())
 	}
 }
+
+// TestIdleConnectionSurvives: the timeout bounds the server's silence while
+// it owes an answer, not a connection that sits unused: plain, STARTTLS
+// and implicit TLS.
+func TestIdleConnectionSurvives(t *testing.T) {
+	d := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{alice}})
+	fake := startFakeIMAP(t, "* OK ready", "IMAP4rev1", noReply)
+	for _, url := range []string{"imap://alice@" + fake.Addr, "imap://alice@" + d.IMAPAddr, "imaps://alice@" + d.IMAPSAddr} {
+		t.Run(url, func(t *testing.T) {
+			opts := Options{Password: passwordEnv(t, alice.Password), Timeout: 200 * time.Millisecond, TLS: TLSOptions{CAFile: d.CAFile}}
+			dl, err := NewDialer(mustEndpoint(t, url), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := dl.Dial(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			time.Sleep(600 * time.Millisecond)
+			if err := c.Noop().Wait(); err != nil {
+				t.Errorf("NOOP after 600 ms unused with a 200 ms timeout: %v", err)
+			}
+		})
+	}
+}

@@ -117,9 +117,11 @@ type Options struct {
 	DialTimeout time.Duration
 
 	// Timeout is how long the server may stay silent (--timeout): it
-	// bounds each read and each write of every connection, IMAP and POP3,
-	// so that a stalled server fails the connection while a long transfer
-	// that keeps moving never does. DefaultTimeout if zero.
+	// bounds each read while an answer is owed and each write, on every
+	// connection, IMAP and POP3, so that a stalled server fails the
+	// connection while a long transfer that keeps moving never does. A
+	// go-imap connection nobody uses waits up to 30 minutes (RFC 3501's
+	// autologout). DefaultTimeout if zero.
 	Timeout time.Duration
 
 	// DialContext, if set, opens the TCP connection instead of a

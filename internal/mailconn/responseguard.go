@@ -65,6 +65,12 @@ type responseGuard struct {
 	tail     []byte // the last bytes of the line, to find a literal's announcement
 	greeting []byte // the start of the first line the server sent
 	greeted  bool   // the first line is complete
+	// greetedResponse: the first response (the greeting) is complete.
+	greetedResponse bool
+
+	// answered, if set, is called for the greeting and each tagged
+	// response, the answers a client waits for.
+	answered func()
 }
 
 const (
@@ -79,32 +85,40 @@ func newResponseGuard() *responseGuard { return &responseGuard{first: true} }
 // connection must be closed.
 func (g *responseGuard) see(p []byte) error {
 	for len(p) > 0 {
-		if g.literal > 0 {
-			n := int64(len(p))
-			if n > g.literal {
-				n = g.literal
-			}
-			g.literal -= n
-			p = p[n:]
-			continue
-		}
-		i := bytes.IndexByte(p, '\n')
-		seg := p
-		if i >= 0 {
-			seg = p[:i]
+		var seg []byte
+		var eol bool
+		seg, eol, p = nextSegment(p, &g.literal)
+		if seg == nil && !eol {
+			continue // literal bytes
 		}
 		if err := g.scan(seg); err != nil {
 			return err
 		}
-		if i < 0 {
+		if !eol {
 			return nil
 		}
 		if err := g.endOfLine(); err != nil {
 			return err
 		}
-		p = p[i+1:]
 	}
 	return nil
+}
+
+// nextSegment splits the next piece off a stream of IMAP lines and
+// literals: literal bytes still owed (counted down in *literal; seg is nil
+// and eol false), else the line bytes up to a LF (eol true, LF dropped) or
+// to the end of p.
+func nextSegment(p []byte, literal *int64) (seg []byte, eol bool, rest []byte) {
+	if *literal > 0 {
+		n := min(int64(len(p)), *literal)
+		*literal -= n
+		return nil, false, p[n:]
+	}
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return p, false, nil
+	}
+	return p[:i], true, p[i+1:]
 }
 
 // scan takes bytes of a line (no LF).
@@ -156,6 +170,11 @@ func (g *responseGuard) endOfLine() error {
 	m := literalAtEnd.FindSubmatch(line)
 	if m == nil {
 		// The response is complete.
+		tagged := len(g.head) > 0 && g.head[0] != '*' && g.head[0] != '+'
+		if g.answered != nil && (tagged || !g.greetedResponse) {
+			g.answered()
+		}
+		g.greetedResponse = true
 		g.first, g.fetch, g.head = true, false, g.head[:0]
 		return nil
 	}

@@ -57,7 +57,7 @@ func (d *Dialer) connectStartTLS(ctx, life context.Context) (*watchedConn, error
 	if err != nil {
 		return nil, err
 	}
-	wc := d.newClient(life, raw, unwatch, "none")
+	wc := d.newClient(life, raw, raw, unwatch, "none")
 	if err := d.greet(ctx, wc); err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (d *Dialer) dialStartTLS(ctx, life context.Context) (*watchedConn, error) {
 	// what was said in clear is not to be trusted, so go-imap gets one
 	// without capabilities and asks for them over TLS.
 	conn := greetedConn{Conn: tc, r: io.MultiReader(strings.NewReader("* OK STARTTLS done\r\n"), tc)}
-	wc := d.newClient(life, conn, unwatch, "STARTTLS")
+	wc := d.newClient(life, conn, raw, unwatch, "STARTTLS")
 	if err := d.greet(ctx, wc); err != nil {
 		return nil, err
 	}
