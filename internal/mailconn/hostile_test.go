@@ -135,6 +135,9 @@ func TestHostileIMAPServer(t *testing.T) {
 		{"endless FETCH responses, cancelled", "FETCH", func(w io.Writer, tag string) {
 			endless(w, "* 1 FETCH (FLAGS (\\Seen))\r\n")
 		}, time.Minute, 200 * time.Millisecond, 2 * time.Second, anyErr},
+		{"endless untagged", "NOOP", func(w io.Writer, tag string) {
+			endless(w, "* OK still here\r\n")
+		}, time.Minute, 0, 20 * time.Second, limit("responses in a row")},
 		{"2 GB literal name in LIST", "LIST", func(w io.Writer, tag string) {
 			io.WriteString(w, "* LIST () \"/\" {2000000000}\r\n")
 			endless(w, "a")

@@ -21,6 +21,11 @@ const (
 	// Lines of many short tokens are long only in SEARCH answers without
 	// ESEARCH: 16 MiB holds the UIDs of a folder of two million messages.
 	maxLineLength = 16 << 20
+	// maxUntagged bounds the untagged responses between two tagged ones:
+	// a FETCH of a folder's metadata gets one per message, and folders
+	// of four million messages are rare; a server that never completes
+	// a command would otherwise feed the caller until memory runs out.
+	maxUntagged = 4_000_000
 )
 
 // ErrServerLimit is matched by the error of a connection that mailferry
@@ -67,6 +72,7 @@ type responseGuard struct {
 	greeted  bool   // the first line is complete
 	// greetedResponse: the first response (the greeting) is complete.
 	greetedResponse bool
+	untagged        int // responses since the last tagged one
 
 	// answered, if set, is called for the greeting and each tagged
 	// response, the answers a client waits for.
@@ -173,6 +179,11 @@ func (g *responseGuard) endOfLine() error {
 		tagged := len(g.head) > 0 && g.head[0] != '*' && g.head[0] != '+'
 		if g.answered != nil && (tagged || !g.greetedResponse) {
 			g.answered()
+		}
+		if g.untagged++; tagged {
+			g.untagged = 0
+		} else if g.untagged > maxUntagged {
+			return limitError("%d responses in a row without completing a command", maxUntagged)
 		}
 		g.greetedResponse = true
 		g.first, g.fetch, g.head = true, false, g.head[:0]
