@@ -328,3 +328,31 @@ func TestIdleConnectionSurvives(t *testing.T) {
 		})
 	}
 }
+
+// TestAppenderCancelled: when the context given to DialAppender ends, an
+// Appender waiting on a silent server returns at once.
+func TestAppenderCancelled(t *testing.T) {
+	addr := startHostileIMAP(t, "APPEND", func(io.Writer, string) {})
+	d, err := NewDialer(mustEndpoint(t, "imap://alice@"+addr), Options{Password: passwordEnv(t, "pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := d.DialAppender(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	err = a.Append("INBOX", nil, appendDate, false, 5, strings.NewReader("x\r\n\r\n"))
+	if err == nil {
+		if err = a.Flush(); err == nil {
+			_, err = a.Result()
+		}
+	}
+	if el := time.Since(start); err == nil || el > 2*time.Second {
+		t.Errorf("Append on a silent server after cancel: %v after %v, want an error within 2 s", err, el)
+	}
+}
