@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
 	"github.com/urfave/cli/v2"
@@ -148,5 +149,43 @@ func TestArchiveRepairCommand(t *testing.T) {
 				t.Errorf("second repair:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestArchiveCatCraftedIndex: an index file naming one message of 240,000
+// chunks is refused when read, quickly and with a clear error.
+func TestArchiveCatCraftedIndex(t *testing.T) {
+	dir, msgs := testArchive(t, "u@h", "INBOX", 1)
+	var real format.ID
+	for id := range msgs {
+		real = id
+	}
+	crafted := format.Sum([]byte("crafted"))
+	var raw strings.Builder
+	raw.WriteString(`{"index":{"version":2}}` + "\n")
+	raw.WriteString(`{"message":{"id":"` + crafted.String() + `","size":240000,"chunks":[`)
+	for i := range 240000 {
+		if i > 0 {
+			raw.WriteByte(',')
+		}
+		raw.WriteString(`"` + real.String() + `"`)
+	}
+	raw.WriteString("]}}\n" + `{"end":{"records":2}}` + "\n")
+	enc, _ := zstd.NewWriter(nil)
+	b := enc.EncodeAll([]byte(raw.String()), nil)
+	if err := os.WriteFile(filepath.Join(dir, "index", format.Sum(b).String()), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := runCLIErr("archive", "cat", dir, crafted.String())
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("archive cat took %v", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "240000 chunks, over the limit") {
+		t.Errorf("archive cat: %v\n%.300s", err, out)
+	}
+	// The archive's own message still reads.
+	if got := runCLI(t, "archive", "cat", dir, real.String()); format.Sum([]byte(got)) != real {
+		t.Error("the stored message no longer reads back")
 	}
 }
