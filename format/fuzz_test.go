@@ -74,6 +74,29 @@ func FuzzIndexDecoder(f *testing.F) {
 	})
 }
 
+func FuzzPackList(f *testing.F) {
+	id := Sum([]byte("x"))
+	list, err := AppendPackList(nil, []ChunkLocation{{ID: id, FrameLength: 10, Length: 1}}, []MessageChunks{{ID: id, Size: 1, Chunks: []ID{id}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(list[SkippableHeaderSize:])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dec, err := NewPackListDecoder(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		defer dec.Close()
+		for range 1 << 20 {
+			if _, err := dec.Next(); err != nil {
+				return
+			}
+		}
+		t.Fatal("decoder did not stop")
+	})
+}
+
 func FuzzSeekTable(f *testing.F) {
 	f.Add(AppendSeekTable(nil, []SeekEntry{{10, 20}, {5, 7}}))
 	f.Add([]byte{})
