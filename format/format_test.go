@@ -258,3 +258,49 @@ func TestPackListRoundTrip(t *testing.T) {
 		t.Errorf("zstd reads %q, %v", out, err)
 	}
 }
+
+// TestInvalidUTF8FolderNames: JSON keeps names as UTF-8, so two names
+// that differ only in invalid bytes read back as one; the encoder refuses
+// the second rather than write a file the decoder refuses.
+func TestInvalidUTF8FolderNames(t *testing.T) {
+	cases := []struct {
+		names   []string
+		refused int // index of the folder refused, -1 for none
+	}{
+		{[]string{"a\xffb", "a\xfeb"}, 1},
+		{[]string{"a\xff\xfe", "a\xff"}, -1},
+		{[]string{"Entw\xfcrfe", "Entwürfe"}, -1},
+	}
+	for _, c := range cases {
+		var b bytes.Buffer
+		enc, _ := NewSnapshotEncoder(&b, Snapshot{Account: "a", Source: Source{Kind: SourceMaildir}, Started: time.Unix(1, 0)})
+		refused := -1
+		for i, n := range c.names {
+			if err := enc.Folder(Folder{Name: n}); err != nil {
+				refused = i
+				continue
+			}
+			if err := enc.Message(Message{Folder: n, UID: 1, ID: Sum(nil), InternalDate: time.Unix(1, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enc.Close()
+		if refused != c.refused {
+			t.Errorf("%q: folder %d refused, want %d", c.names, refused, c.refused)
+		}
+		dec, err := NewSnapshotDecoder(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, err := dec.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%q: written, then refused: %v", c.names, err)
+			}
+		}
+		dec.Close()
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SnapshotEncoder writes a snapshot file: the header, then each folder before
@@ -41,20 +43,20 @@ func (e *SnapshotEncoder) Folder(f Folder) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	if e.folders[f.Name] {
+	if e.folders[asJSON(f.Name)] {
 		return fmt.Errorf("folder %s recorded twice", QuoteName(f.Name))
 	}
 	if err := e.rw.write("folder", f); err != nil {
 		return fmt.Errorf("folder %s: %w", QuoteName(f.Name), err)
 	}
 	// Only a folder whose record was written may have messages.
-	e.folders[f.Name] = true
+	e.folders[asJSON(f.Name)] = true
 	return nil
 }
 
 // Message records a message of a folder already recorded.
 func (e *SnapshotEncoder) Message(m Message) error {
-	if !e.folders[m.Folder] {
+	if !e.folders[asJSON(m.Folder)] {
 		return fmt.Errorf("message uid %d: folder %s not recorded before it", m.UID, QuoteName(m.Folder))
 	}
 	if err := m.validate(); err != nil {
@@ -190,4 +192,24 @@ func SameDate(a, b time.Time) bool {
 	_, oa := a.Zone()
 	_, ob := b.Zone()
 	return a.Equal(b) && oa == ob
+}
+
+// asJSON is s as a reader gets it back: encoding/json writes each byte of
+// invalid UTF-8 as U+FFFD. Two names that differ only there are one name in
+// the file, and a reader would refuse the second folder record.
+func asJSON(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
