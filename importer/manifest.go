@@ -116,7 +116,7 @@ type Manifest struct {
 	runs    []Run
 	sentOn  map[string]int64 // bytes appended by UTC day
 	written int64            // lines written
-	synced  int64 // lines known durable
+	synced  int64            // lines known durable
 	syncMu  sync.Mutex
 }
 

@@ -19,9 +19,13 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"exprot"}, 2, `unknown command "exprot" (did you mean "export"?)`},
 		{[]string{"archive", "lss"}, 2, `did you mean "ls"?`},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate";`},
-		{[]string{"import", "--maxsize", "1"}, 2, "flag provided but not defined: -maxsize"},
+		{[]string{"import", "--max-sise", "1"}, 2, "flag provided but not defined: -max-sise"},
 		{[]string{"verify", "--archive", "x"}, 2, `--to URL names the destination`},
 		{[]string{"import", "--archive", "x"}, 2, `--to URL names the destination`},
+		// imapsync's names are taken: the run gets past the flags and
+		// fails on the archive that is not there.
+		{[]string{"import", "--archive", "/nonexistent", "--to", "imap://a@127.0.0.1:1", "--maxsize", "1M", "--maxlinelength", "9900",
+			"--regextrans2", `s/^INBOX\.//`, "--disarmreadreceipts", "--subfolder2", "Old", "--dry"}, 1, "not a mailferry archive"},
 		{[]string{"help"}, 0, "COMMANDS"},
 		{[]string{"help", "import"}, 0, "--max-size"},
 		{[]string{"--version"}, 0, "archive format"},

@@ -57,9 +57,10 @@ func (b *byteSize) String() string {
 	return strconv.FormatInt(int64(*b), 10)
 }
 
-// sizeFlag is a flag of bytes; usage should say what 0 means.
-func sizeFlag(name, usage string) *cli.GenericFlag {
-	return &cli.GenericFlag{Name: name, Value: new(byteSize), Usage: usage, DefaultText: "0"}
+// sizeFlag is a flag of bytes, with its other names (imapsync's);
+// usage should say what 0 means.
+func sizeFlag(name, usage string, aliases ...string) *cli.GenericFlag {
+	return &cli.GenericFlag{Name: name, Aliases: aliases, Value: new(byteSize), Usage: usage, DefaultText: "0"}
 }
 
 // sizeOf reads a size flag.

@@ -20,10 +20,42 @@ type Rule struct {
 	Spec string
 }
 
+// ParseSed reads imapsync's --regextrans2 form, 's/REGEX/REPLACEMENT/'
+// with any delimiter and an optional g (every match is replaced anyway) or
+// i (case-insensitive): what imapsync's users paste.
+func ParseSed(spec string) (Rule, error) {
+	if len(spec) < 4 || spec[0] != 's' {
+		return Rule{}, errors.New("not of the form s/REGEX/REPLACEMENT/")
+	}
+	delim := spec[1]
+	parts := strings.Split(spec[2:], string(delim))
+	if len(parts) != 3 || strings.Trim(parts[2], "gi") != "" {
+		return Rule{}, fmt.Errorf("not of the form s%cREGEX%cREPLACEMENT%c[gi]", delim, delim, delim)
+	}
+	pattern := parts[0]
+	if strings.Contains(parts[2], "i") {
+		pattern = "(?i)" + pattern
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return Rule{}, err
+	}
+	if err := checkReplacement(re, parts[1]); err != nil {
+		return Rule{}, err
+	}
+	return Rule{Pattern: re, Replacement: parts[1], Spec: spec}, nil
+}
+
 // Parse reads a rule. It splits at the first "=" that is not written "\="
 // (a pattern that must match "=" writes "\="); "\=" is "=" on both sides.
+// A rule in imapsync's s/REGEX/REPLACEMENT/ form is read as ParseSed does.
 // Errors say what is wrong but not which option: the caller wraps them.
 func Parse(spec string) (Rule, error) {
+	if len(spec) >= 4 && spec[0] == 's' && strings.Count(spec, spec[1:2]) >= 3 && !strings.ContainsRune(`\=`, rune(spec[1])) && (spec[1] < 'a' || spec[1] > 'z') && (spec[1] < 'A' || spec[1] > 'Z') && (spec[1] < '0' || spec[1] > '9') {
+		if r, err := ParseSed(spec); err == nil {
+			return r, nil
+		}
+	}
 	at := -1
 	for i := 0; i < len(spec); i++ {
 		if spec[i] == '\\' {
