@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // A pack of format version 2 carries the list of what it holds, so that
@@ -42,7 +44,9 @@ func AppendPackList(b []byte, chunks []ChunkLocation, msgs []MessageChunks) ([]b
 	buf := bytes.NewBuffer(b)
 	start := buf.Len()
 	buf.Write(make([]byte, SkippableHeaderSize))
-	rw, err := newRecordWriter(buf)
+	// The fastest level: a list is written with every pack and read only
+	// by a repair, and the index file beside it says the same.
+	rw, err := newRecordWriterLevel(buf, zstd.SpeedFastest)
 	if err != nil {
 		return nil, err
 	}
