@@ -189,3 +189,39 @@ func TestArchiveCatCraftedIndex(t *testing.T) {
 		t.Error("the stored message no longer reads back")
 	}
 }
+
+// TestArchiveReadOnlyCopy: a copy without tmp/, made read-only, is read by
+// info, ls, cat and verify, which write nothing into it.
+func TestArchiveReadOnlyCopy(t *testing.T) {
+	dir, msgs := testArchive(t, "u@h", "INBOX", 3)
+	if err := os.RemoveAll(filepath.Join(dir, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		before = append(before, p)
+		if fi.IsDir() {
+			t.Cleanup(func() { os.Chmod(p, 0o700) })
+			return os.Chmod(p, 0o500)
+		}
+		return os.Chmod(p, 0o400)
+	})
+	runCLI(t, "archive", "info", dir)
+	runCLI(t, "archive", "ls", dir)
+	if out := runCLI(t, "archive", "verify", dir); !strings.Contains(out, "archive intact") {
+		t.Errorf("verify:\n%s", out)
+	}
+	for id, m := range msgs {
+		if got := runCLI(t, "archive", "cat", dir, id.String()); got != string(m) {
+			t.Fatalf("message %s differs", id)
+		}
+	}
+	var after []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		after = append(after, p)
+		return nil
+	})
+	if strings.Join(before, "\n") != strings.Join(after, "\n") {
+		t.Errorf("reading wrote into the archive:\n%v\n%v", before, after)
+	}
+}
