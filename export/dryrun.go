@@ -35,7 +35,10 @@ func dryRun(ctx context.Context, a *archive.Archive, src Source, listing Listing
 			return nil, err
 		}
 	}
-	rep := &Report{Account: account, DryRun: true, Warnings: listing.Warnings}
+	rep := &Report{Account: account, DryRun: true, Warnings: listing.Warnings, Failures: listing.Failures}
+	for _, f := range listing.Failures {
+		rep.Plan = append(rep.Plan, FolderPlan{Folder: f.Folder, Note: f.Error})
+	}
 	for _, f := range listing.Folders {
 		if !opts.Filter.Match(f.Name) {
 			continue

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
-	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // TestIMAPUnparsableInternalDate serves INTERNALDATEs go-imap cannot parse
@@ -39,16 +38,10 @@ func TestIMAPUnparsableInternalDate(t *testing.T) {
 					body: fmt.Sprintf("Date: %s\r\nSubject: %d\r\n\r\nbody %d\r\n", header.Format(time.RFC1123Z), i, i)})
 			}
 			srv := startFakeIMAPServer(t, msgs)
-			t.Setenv("MAILFERRY_TEST_FAKE_IMAP", "pw")
-			ep, _ := mailconn.ParseEndpoint("imap://u@" + srv.addr)
-			dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: "MAILFERRY_TEST_FAKE_IMAP"}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			a, _ := archive.OpenOrCreate(t.TempDir())
 			for run := range 2 {
 				start := time.Now()
-				rep, err := Run(context.Background(), a, NewIMAPSource(IMAPConfig{Endpoint: ep.String(), Dial: dl.Dial}), Options{Account: "u@fake", Connections: 2})
+				rep, err := Run(context.Background(), a, srv.source(t), Options{Account: "u@fake", Connections: 2})
 				if err != nil || !rep.Complete() {
 					t.Fatalf("run %d: %v %+v %+v", run, err, rep, rep.Failures)
 				}

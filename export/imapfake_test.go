@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
 // fakeIMAPMessage is a message of fakeIMAPServer's one folder. date is
@@ -19,19 +21,21 @@ type fakeIMAPMessage struct {
 }
 
 // fakeIMAPServer is an IMAP server for what Dovecot will not do: send an
-// INTERNALDATE go-imap cannot parse. It serves one folder, INBOX, read-only
+// INTERNALDATE or a folder name go-imap cannot parse. It serves INBOX with
+// msgs and empty folders named as folders says (sent as they are), read-only,
 // and answers only what an export asks. It counts connections.
 type fakeIMAPServer struct {
-	addr string
-	msgs []fakeIMAPMessage
+	addr    string
+	msgs    []fakeIMAPMessage
+	folders []string
 
 	mu    sync.Mutex
 	conns int
 }
 
-func startFakeIMAPServer(t *testing.T, msgs []fakeIMAPMessage) *fakeIMAPServer {
+func startFakeIMAPServer(t *testing.T, msgs []fakeIMAPMessage, folders ...string) *fakeIMAPServer {
 	t.Helper()
-	s := &fakeIMAPServer{msgs: msgs}
+	s := &fakeIMAPServer{msgs: msgs, folders: folders}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +55,18 @@ func startFakeIMAPServer(t *testing.T, msgs []fakeIMAPMessage) *fakeIMAPServer {
 		}
 	}()
 	return s
+}
+
+// source returns the server's account as an export source.
+func (s *fakeIMAPServer) source(t *testing.T) Source {
+	t.Helper()
+	t.Setenv("MAILFERRY_TEST_FAKE_IMAP", "pw")
+	ep, _ := mailconn.ParseEndpoint("imap://u@" + s.addr)
+	dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: "MAILFERRY_TEST_FAKE_IMAP"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewIMAPSource(IMAPConfig{Endpoint: ep.String(), Dial: dl.Dial})
 }
 
 func (s *fakeIMAPServer) connections() int {
@@ -79,10 +95,13 @@ func (s *fakeIMAPServer) serve(c net.Conn) {
 		case strings.HasPrefix(verb, "LOGIN"), strings.HasPrefix(verb, "NOOP"):
 			fmt.Fprintf(w, "%s OK done\r\n", tag)
 		case strings.HasPrefix(verb, "LIST"):
-			fmt.Fprintf(w, "* LIST () \"/\" INBOX\r\n%s OK done\r\n", tag)
+			s.list(w, tag, cmd)
 		case strings.HasPrefix(verb, "EXAMINE"), strings.HasPrefix(verb, "SELECT"):
-			fmt.Fprintf(w, "* %d EXISTS\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT %d] ok\r\n%s OK [READ-ONLY] done\r\n",
-				len(s.msgs), s.msgs[len(s.msgs)-1].uid+1, tag)
+			n := 0
+			if strings.HasSuffix(verb, "INBOX") {
+				n = len(s.msgs)
+			}
+			fmt.Fprintf(w, "* %d EXISTS\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 100] ok\r\n%s OK [READ-ONLY] done\r\n", n, tag)
 		case strings.HasPrefix(verb, "UID FETCH"):
 			s.fetch(w, tag, cmd[len("UID FETCH "):])
 		case strings.HasPrefix(verb, "LOGOUT"):
@@ -93,6 +112,19 @@ func (s *fakeIMAPServer) serve(c net.Conn) {
 		}
 		w.Flush()
 	}
+}
+
+// list answers LIST "" PATTERN, where PATTERN is a name or a prefix and *.
+func (s *fakeIMAPServer) list(w *bufio.Writer, tag, cmd string) {
+	_, pattern, _ := strings.Cut(cmd[len("LIST "):], " ")
+	pattern = strings.Trim(pattern, `"`)
+	prefix, wild := strings.CutSuffix(pattern, "*")
+	for _, name := range append([]string{"INBOX"}, s.folders...) {
+		if name == pattern || (wild && strings.HasPrefix(name, prefix)) {
+			fmt.Fprintf(w, "* LIST () \"/\" %s\r\n", strconv.Quote(name))
+		}
+	}
+	fmt.Fprintf(w, "%s OK done\r\n", tag)
 }
 
 // fetch answers UID FETCH SET (ITEMS) for the items an export asks.

@@ -22,6 +22,16 @@ var specialUses = []imap.MailboxAttr{
 // LIST-EXTENDED, and go-imap has no LSUB): every folder is then taken as
 // subscribed, since a folder nobody can see after import looks lost.
 func listFolders(c *imapclient.Client) ([]format.Folder, bool, error) {
+	list, extended, err := listPattern(c, "*")
+	if err != nil {
+		return nil, false, err
+	}
+	return foldersOf(list, extended), extended, nil
+}
+
+// listPattern runs LIST "" pattern, asking for subscriptions and special
+// use where the server can tell them.
+func listPattern(c *imapclient.Client, pattern string) ([]*imap.ListData, bool, error) {
 	caps := c.Caps()
 	extended := caps.Has(imap.CapListExtended) || caps.Has(imap.CapIMAP4rev2)
 	var opts *imap.ListOptions
@@ -31,10 +41,15 @@ func listFolders(c *imapclient.Client) ([]format.Folder, bool, error) {
 			opts.ReturnSpecialUse = true
 		}
 	}
-	list, err := c.List("", "*", opts).Collect()
+	list, err := c.List("", pattern, opts).Collect()
 	if err != nil {
 		return nil, false, fmt.Errorf("LIST: %w", err)
 	}
+	return list, extended, nil
+}
+
+// foldersOf turns LIST responses into folders, INBOX first, then by name.
+func foldersOf(list []*imap.ListData, extended bool) []format.Folder {
 	var out []format.Folder
 	seen := map[string]bool{}
 	for _, l := range list {
@@ -76,7 +91,7 @@ func listFolders(c *imapclient.Client) ([]format.Folder, bool, error) {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return out, extended, nil
+	return out
 }
 
 func canonicalAttr(a imap.MailboxAttr) string {

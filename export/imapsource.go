@@ -53,20 +53,52 @@ func (s *imapSource) DefaultAccount() string { return s.cfg.Account }
 func (s *imapSource) Close() { s.coord.Close() }
 
 func (s *imapSource) List(ctx context.Context) (Listing, error) {
-	var l Listing
+	var folders []format.Folder
+	var subsKnown bool
 	err := s.coord.Do(ctx, func(c *imapclient.Client) error {
-		folders, subsKnown, err := listFolders(c)
-		if err != nil {
-			return err
-		}
-		l = Listing{Folders: folders}
-		if !subsKnown {
-			l.Warnings = append(l.Warnings, "the server has no LIST-EXTENDED: subscriptions are unknown, every folder is recorded as subscribed")
-		}
+		var err error
+		folders, subsKnown, err = listFolders(c)
+		return asUnparsable(err)
+	})
+	var l Listing
+	if errors.As(err, new(*unparsableError)) {
+		s.coord.Drop()
+		folders, subsKnown, l.Failures, l.Warnings, err = s.listAround(ctx)
+	}
+	if err != nil {
+		return l, err
+	}
+	l.Folders = folders
+	if !subsKnown {
+		l.Warnings = append(l.Warnings, "the server has no LIST-EXTENDED: subscriptions are unknown, every folder is recorded as subscribed")
+	}
+	err = s.coord.Do(ctx, func(c *imapclient.Client) error {
+		var err error
 		l.Namespace, err = personalNamespace(c)
 		return err
 	})
 	return l, err
+}
+
+// listAround lists every folder but those go-imap cannot decode the names
+// of, which it reports as failures (and prefixes where more such folders
+// may be, as warnings).
+func (s *imapSource) listAround(ctx context.Context) ([]format.Folder, bool, []Failure, []string, error) {
+	var data []*imap.ListData
+	var extended bool
+	leaves, parents, err := s.listByPrefix(ctx, "", 0, &data, &extended)
+	if err != nil {
+		return nil, false, nil, nil, err
+	}
+	var failures []Failure
+	for _, prefix := range leaves {
+		failures = append(failures, Failure{Folder: prefix + "…", Error: "folders whose names start so and go on with a non-ASCII character are not exported: one of them is not valid modified UTF-7, which go-imap (v2 beta.8) can neither list nor open"})
+	}
+	var warnings []string
+	for _, prefix := range parents {
+		warnings = append(warnings, fmt.Sprintf("folders whose names start with %q and go on with a non-ASCII character could not be listed, for a name below that is not valid modified UTF-7", prefix))
+	}
+	return foldersOf(data, extended), extended, failures, warnings, nil
 }
 
 func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folder, []Item, error) {

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -55,6 +56,9 @@ func Run(ctx context.Context, a *archive.Archive, src Source, opts Options) (*Re
 	}
 	for _, w := range listing.Warnings {
 		r.warn(w)
+	}
+	for _, f := range listing.Failures {
+		r.fail(f.Folder, f.Item, errors.New(f.Error))
 	}
 	k, err := loadKnown(a, r.idx, account)
 	if err != nil {

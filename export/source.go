@@ -39,6 +39,8 @@ type Listing struct {
 	Namespace *format.Namespace
 	// Warnings say what the source could not tell but lost nothing.
 	Warnings []string
+	// Failures are folders the source found but cannot read.
+	Failures []Failure
 }
 
 // Item is one message of a folder as a source lists it.
