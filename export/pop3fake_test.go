@@ -134,3 +134,43 @@ func TestPOP3WithoutUIDL(t *testing.T) {
 		}
 	}
 }
+
+// TestPOP3DryRunStoresNothing: a POP3 dry run lists the maildrop (and
+// what is new against the archive) and stores nothing.
+func TestPOP3DryRunStoresNothing(t *testing.T) {
+	md := &fakeMaildrop{msgs: []string{"Subject: 1\r\n\r\none\r\n", "Subject: 2\r\n\r\ntwo\r\n"}, uidls: []string{"u1", "u2"}}
+	addr := startFakePOP3Server(t, md)
+	t.Setenv("MAILFERRY_TEST_DRYRUN", "pw")
+	ep, _ := mailconn.ParseEndpoint("pop3://dry@" + addr)
+	dl, err := mailconn.NewDialer(ep, mailconn.Options{Password: mailconn.PasswordSource{Env: "MAILFERRY_TEST_DRYRUN"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := func() Source { return NewPOP3Source(POP3Config{Endpoint: ep.String(), UserHost: "dry@fake", Dial: dl.DialPOP3}) }
+	a, _ := archive.OpenOrCreate(t.TempDir())
+	for _, tc := range []struct {
+		dryRun   bool
+		messages int
+		new      int
+		snaps    int // in the archive after the run
+	}{
+		{true, 2, 2, 0},
+		{false, 2, 2, 1},
+		{true, 2, 0, 1}, // after the export, nothing is new
+	} {
+		rep, err := Run(context.Background(), a, src(), Options{DryRun: tc.dryRun})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps, _, _ := a.Snapshots()
+		if !tc.dryRun {
+			if len(snaps) != tc.snaps || rep.Messages != tc.messages {
+				t.Errorf("export: %d snapshots, %d messages", len(snaps), rep.Messages)
+			}
+			continue
+		}
+		if len(rep.Plan) != 1 || rep.Plan[0].Messages != tc.messages || rep.Plan[0].New != tc.new || len(snaps) != tc.snaps {
+			t.Errorf("dry run: plan %+v, %d snapshots", rep.Plan, len(snaps))
+		}
+	}
+}
