@@ -146,7 +146,9 @@ func TestPOP3DryRunStoresNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := func() Source { return NewPOP3Source(POP3Config{Endpoint: ep.String(), UserHost: "dry@fake", Dial: dl.DialPOP3}) }
+	src := func() Source {
+		return NewPOP3Source(POP3Config{Endpoint: ep.String(), UserHost: "dry@fake", Dial: dl.DialPOP3})
+	}
 	a, _ := archive.OpenOrCreate(t.TempDir())
 	for _, tc := range []struct {
 		dryRun   bool
