@@ -231,7 +231,11 @@ func SelectSnapshot(snaps []SnapshotInfo, account, prefix string) (SnapshotInfo,
 		case 1:
 			account = accts[0]
 		default:
-			return SnapshotInfo{}, fmt.Errorf("the archive holds %d accounts (%s): choose one with --account", len(accts), strings.Join(accts, ", "))
+			quoted := make([]string, len(accts))
+			for i, a := range accts {
+				quoted[i] = format.QuoteName(a)
+			}
+			return SnapshotInfo{}, fmt.Errorf("the archive holds %d accounts (%s): choose one with --account", len(accts), strings.Join(quoted, ", "))
 		}
 	}
 	for i := len(snaps) - 1; i >= 0; i-- {
@@ -239,5 +243,5 @@ func SelectSnapshot(snaps []SnapshotInfo, account, prefix string) (SnapshotInfo,
 			return snaps[i], nil
 		}
 	}
-	return SnapshotInfo{}, fmt.Errorf("no complete snapshot of account %q", account)
+	return SnapshotInfo{}, fmt.Errorf("no complete snapshot of account %s", format.QuoteName(account))
 }

@@ -99,6 +99,18 @@ func TestArchiveCommandsEscapeNames(t *testing.T) {
 			t.Errorf("%s prints no escaped name:\n%s", args[1], out)
 		}
 	}
+	// The error that lists accounts to choose from quotes them too.
+	second, _ := testArchive(t, "other\x1b]0;title\x07@host", "INBOX", 1)
+	snaps, _ := filepath.Glob(filepath.Join(second, "snapshots", "*"))
+	for _, p := range snaps {
+		if err := os.Rename(p, filepath.Join(dir, "snapshots", filepath.Base(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCLIErr("archive", "ls", dir)
+	if err == nil || strings.ContainsAny(out+err.Error(), "\x1b\x07") || !strings.Contains(err.Error(), `"other\x1b]0;title\a@host"`) {
+		t.Errorf("ls of two accounts: %v\n%q", err, out)
+	}
 }
 
 // TestArchiveRepairCommand: index files deleted or truncated, then
