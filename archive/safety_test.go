@@ -88,6 +88,16 @@ func TestArchiveFilesArePrivate(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// An archive older versions left open to others: verify says so.
+	rep, err := a.Verify(context.Background())
+	if err != nil || strings.Contains(strings.Join(rep.Notes, "\n"), "other users") {
+		t.Fatalf("private archive: %v %v", err, rep.Notes)
+	}
+	os.Chmod(filepath.Join(dir, dirIndex), 0o755)
+	rep, _ = a.Verify(context.Background())
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "1 files or directories of the archive are open to other users") {
+		t.Errorf("verify notes: %v", rep.Notes)
+	}
 }
 
 // TestLongNamesNeverMakeUnreadableSnapshots: a name no reader accepts fails

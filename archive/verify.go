@@ -174,6 +174,9 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d stored messages are named by no snapshot (first: %s): a run stopped before its snapshot, or a snapshot file was lost", n, rep.Unreferenced[0]))
 	}
 
+	if n := a.countShared(); n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d files or directories of the archive are open to other users (written before archives were private?): chmod -R go= %s", n, a.dir))
+	}
 	if d, err := os.ReadDir(filepath.Join(a.dir, dirDamaged)); err == nil && len(d) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s/ holds the damaged files archive repair set aside; never read, delete it when satisfied", dirDamaged))
 	}
@@ -422,4 +425,20 @@ func (a *Archive) verifySnapshot(id format.ID, idx *Index, badMsgs map[format.ID
 	if err != nil {
 		rep.problem("%s: %v", rel, err)
 	}
+}
+
+// countShared counts the archive's files and directories that users other
+// than the owner may read or enter.
+func (a *Archive) countShared() int {
+	n := 0
+	filepath.WalkDir(a.dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			n++
+		}
+		return nil
+	})
+	return n
 }
