@@ -25,6 +25,7 @@ const (
 	silentAfterLogin                    // answers nothing after LOGIN
 	silentMidLiteral                    // stops inside the message's literal
 	endlessUntagged                     // answers LIST with untagged responses forever
+	silentAtAppend                      // answers nothing from the first APPEND on
 )
 
 const hostileBodySize = 100_000
@@ -96,6 +97,12 @@ func serveHostile(c net.Conn, mode hostileMode) {
 			say(fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}", hostileBodySize))
 			io.WriteString(c, body)
 			say(")", tag+" OK done")
+		case "APPEND":
+			if mode == silentAtAppend {
+				hangOn()
+				return
+			}
+			say(tag + " NO not here")
 		case "LOGOUT":
 			say("* BYE bye", tag+" OK done")
 			return
@@ -180,6 +187,7 @@ func TestHostileServerCommands(t *testing.T) {
 		{"export, silent mid-literal, SIGINT", export(startHostileServer(t, silentMidLiteral)), time.Second, 2 * time.Second, 130, "interrupted"},
 		{"export, endless untagged, SIGINT", export(startHostileServer(t, endlessUntagged)), time.Second, 2 * time.Second, 130, "interrupted"},
 		{"import, silent after login, SIGINT", importTo(startHostileServer(t, silentAfterLogin)), time.Second, 2 * time.Second, 130, "interrupted"},
+		{"import, silent at APPEND, SIGINT", importTo(startHostileServer(t, silentAtAppend)), 2 * time.Second, 2 * time.Second, 130, "interrupted"},
 		{"export, silent after login, timeout", export(startHostileServer(t, silentAfterLogin), "--timeout", "500ms"), 0, 10 * time.Second, -1, "server silent for 500ms"},
 		{"export, silent mid-literal, timeout", export(startHostileServer(t, silentMidLiteral), "--timeout", "500ms"), 0, 15 * time.Second, -1, "silent"},
 		{"export, nothing listening", export(refusedAddr), 0, 5 * time.Second, -1, "refused"},
