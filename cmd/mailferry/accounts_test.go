@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mailferry/mailferry/internal/testserver"
 )
@@ -102,6 +105,54 @@ func TestImportAccounts(t *testing.T) {
 	for k, n := range seen {
 		if n != 1 {
 			t.Errorf("account %s in %d shards", k, n)
+		}
+	}
+}
+
+// TestImportAccountsKilled SIGKILLs import --accounts at random points and
+// runs it again: every account ends with exactly its messages, none twice.
+func TestImportAccountsKilled(t *testing.T) {
+	var srcUsers, dstUsers []testserver.User
+	for i := range 4 {
+		srcUsers = append(srcUsers, testserver.User{Name: fmt.Sprintf("s%d", i), Password: "src-pw"})
+		dstUsers = append(dstUsers, testserver.User{Name: fmt.Sprintf("d%d", i), Password: "dst-pw"})
+	}
+	src := testserver.StartDovecot(t, testserver.Options{Users: srcUsers})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: dstUsers})
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "archive")
+	for i, u := range srcUsers {
+		seedMailbox(t, src, u.Name, 120)
+		runCLI(t, "export", "--from", "imap://"+u.Name+"@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile,
+			"--password-file", writeSecret(t, "src-pw"), "--account", fmt.Sprintf("acct%d", i))
+	}
+	pw := writeSecret(t, "dst-pw")
+	file := filepath.Join(dir, "accounts.csv")
+	var b strings.Builder
+	b.WriteString("account,destination,destination_user,destination_password_file\n")
+	for i := range 4 {
+		fmt.Fprintf(&b, "acct%d,imap://%s,d%d,%s\n", i, dst.IMAPAddr, i, pw)
+	}
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	args := []string{"import", "--archive", arch, "--accounts", file, "--parallel", "2", "--tls-ca", dst.CAFile, "--max-messages-per-second", "200"}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	for range 5 {
+		cmd := mailferryProcess(nil, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	if out, err := runCLIErr(args...); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	for i := range 4 {
+		want := withoutUIDs(serverSums(t, src, srcUsers[i].Name))
+		got := withoutUIDs(serverSums(t, dst, dstUsers[i].Name))
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("d%d after kills: %d messages, want %d identical (duplicates or losses)", i, len(got), len(want))
 		}
 	}
 }
