@@ -65,7 +65,7 @@ func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*A
 		a.preauth = true
 	case hasPrefixFold(greeting, "* BYE"):
 		// "Too many connections": worth retrying, as Dial's BYE is.
-		return nil, d.fail(ctx, OpGreeting, &lostError{fmt.Errorf("greeting %q", greeting)})
+		return nil, d.fail(ctx, OpGreeting, byeGreeting(greeting))
 	default:
 		if hint := greetingHint(greeting, false); hint != nil {
 			return nil, d.fail(ctx, OpGreeting, hint)

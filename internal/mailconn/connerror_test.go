@@ -175,30 +175,37 @@ func TestDialGreetingErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		greeting string
-		wantConn bool
+		wantConn bool // worth a redial, also on a first dial
 		wantText string
 	}{
 		{"BYE greeting", "* BYE too many connections from your IP", true, "too many connections"},
-		{"garbage greeting", "HTTP/1.1 400 Bad Request", true, "greeting"},
+		{"garbage greeting", "HTTP/1.1 400 Bad Request", false, "greeting"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := startFakeIMAP(t, tt.greeting, "IMAP4rev1", noReply)
-			ep := mustEndpoint(t, "imap://alice@"+srv.Addr)
-			_, err := DialIMAP(context.Background(), ep, Options{Password: passwordEnv(t, "pw")})
-			var de *DialError
-			if !errors.As(err, &de) || de.Op != OpGreeting {
-				t.Fatalf("DialIMAP error = %v, want a greeting *DialError", err)
-			}
-			// The first dial of a Dialer is never retried (Final); what
-			// it met would be worth a redial once a connection worked.
-			if !de.Final || IsConnectionError(err) {
-				t.Errorf("error %q: Final = %v, IsConnectionError = %v; want a final error", err, de.Final, IsConnectionError(err))
-			}
-			if IsConnectionError(de.Err) != tt.wantConn || !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error %q: IsConnectionError(cause) = %v, want %v; want text %q", err, IsConnectionError(de.Err), tt.wantConn, tt.wantText)
-			}
-		})
+		for _, dl := range dialPaths {
+			t.Run(tt.name+"/"+dl.name, func(t *testing.T) {
+				testDialGreeting(t, tt.greeting, dl.dial, tt.wantConn, tt.wantText)
+			})
+		}
+	}
+}
+
+func testDialGreeting(t *testing.T, greeting string, dial func(*Dialer) error, wantConn bool, wantText string) {
+	t.Helper()
+	srv := startFakeIMAP(t, greeting, "IMAP4rev1", noReply)
+	d, err := NewDialer(mustEndpoint(t, "imap://alice@"+srv.Addr), Options{Password: passwordEnv(t, "pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = dial(d)
+	var de *DialError
+	if !errors.As(err, &de) || de.Op != OpGreeting {
+		t.Fatalf("dial error = %v, want a greeting *DialError", err)
+	}
+	// The first dial of a Dialer is not retried (Final) unless the
+	// server said BYE: it is there, but busy.
+	if de.Final == wantConn || IsConnectionError(err) != wantConn || !strings.Contains(err.Error(), wantText) {
+		t.Errorf("error %q: Final = %v, IsConnectionError = %v, want %v; want text %q", err, de.Final, IsConnectionError(err), wantConn, wantText)
 	}
 }
 

@@ -169,12 +169,27 @@ func (d *Dialer) getPassword(ctx context.Context) (Secret, error) {
 // server that is not what the URL says fails the run at once instead of
 // after minutes of redials. Once a connection worked, a failed redial is
 // retried as a passing trouble.
+//
+// A BYE greeting ("too many connections") is the exception: the server is
+// there and speaks IMAP, and parallel first dials of a bulk run meet it
+// when they find it busy.
 func (d *Dialer) firstFailure(err error) error {
 	var de *DialError
+	var bye *imap.Error
+	if errors.As(err, &bye) && bye.Type == imap.StatusResponseTypeBye {
+		return err
+	}
 	if !d.worked.Load() && errors.As(err, &de) {
 		de.Final = true
 	}
 	return err
+}
+
+// byeGreeting is the error of a greeting line "* BYE ...", as go-imap
+// gives it: a connection error worth a redial.
+func byeGreeting(line string) error {
+	text, _ := cutPrefixFold(line, "* BYE ")
+	return &lostError{&imap.Error{Type: imap.StatusResponseTypeBye, Text: text}}
 }
 
 // fail wraps err as a *DialError. When ctx ended, its cause replaces err:

@@ -123,7 +123,7 @@ func (d *Dialer) dialStartTLS(ctx, life context.Context) (*watchedConn, error) {
 		return fail(OpSecurity, errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS"))
 	case hasPrefixFold(greeting, "* BYE"):
 		// "Too many connections": worth retrying.
-		return fail(OpGreeting, &lostError{fmt.Errorf("greeting %q", greeting)})
+		return fail(OpGreeting, byeGreeting(greeting))
 	default:
 		if hint := greetingHint(greeting, false); hint != nil {
 			return fail(OpGreeting, hint)
