@@ -120,8 +120,9 @@ func peakRSS(ps *os.ProcessState) int64 {
 	return 0
 }
 
-// startEndlessPOP3 is a POP3 server whose UIDL and LIST listings never end.
-func startEndlessPOP3(t *testing.T) string {
+// startEndlessPOP3 is a POP3 server whose UIDL and LIST listings never end,
+// or, if silent, that answers nothing after PASS.
+func startEndlessPOP3(t *testing.T, silent bool) string {
 	t.Helper()
 	return testserver.ServeTCP(t, func(c net.Conn) {
 		io.WriteString(c, "+OK fake POP3 ready\r\n")
@@ -131,10 +132,14 @@ func startEndlessPOP3(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			switch verb, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(line)), " "); verb {
-			case "CAPA":
+			verb, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(line)), " ")
+			switch {
+			case silent && verb != "CAPA" && verb != "USER" && verb != "PASS":
+				io.Copy(io.Discard, c)
+				return
+			case verb == "CAPA":
 				io.WriteString(c, "+OK\r\nUSER\r\nUIDL\r\n.\r\n")
-			case "UIDL", "LIST":
+			case verb == "UIDL", verb == "LIST":
 				io.WriteString(c, "+OK\r\n")
 				chunk := strings.Repeat("1 0123456789abcdef\r\n", 4096)
 				for {
@@ -194,7 +199,8 @@ func TestHostileServerCommands(t *testing.T) {
 		{"export, POP3 server on imap://", export(pop3), 0, 5 * time.Second, -1, "use pop3://"},
 		{"import, nothing listening", importTo(refusedAddr), 0, 5 * time.Second, -1, "refused"},
 		{"export, IMAP server on pop3://", []string{"export", "--from", "pop3://alice@" + imap, "--archive", filepath.Join(t.TempDir(), "a")}, 0, 5 * time.Second, -1, "use imap://"},
-		{"export, endless UIDL", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t), "--archive", filepath.Join(t.TempDir(), "a")}, 0, 10 * time.Second, -1, "listing longer than"},
+		{"export, endless UIDL", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t, false), "--archive", filepath.Join(t.TempDir(), "a")}, 0, 10 * time.Second, -1, "listing longer than"},
+		{"export, POP3 silent after login, SIGINT", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t, true), "--archive", filepath.Join(t.TempDir(), "a")}, time.Second, 2 * time.Second, 130, "interrupted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

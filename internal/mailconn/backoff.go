@@ -55,7 +55,8 @@ func (b *Backoff) Next() time.Duration {
 	return min(d, hi)
 }
 
-// Wait sleeps for Next, or returns ctx's error if ctx ends first.
+// Wait sleeps for Next, or returns ctx's cause (context.Cause) if ctx
+// ends first, so that a caller passing it on says why it stopped.
 func (b *Backoff) Wait(ctx context.Context) error {
 	t := time.NewTimer(b.Next())
 	defer t.Stop()
@@ -63,7 +64,7 @@ func (b *Backoff) Wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
 }
 

@@ -63,8 +63,10 @@ func (t *timedConn) cause() error {
 	if t.ctx == nil {
 		return nil
 	}
-	if err := t.ctx.Err(); err != nil {
-		return err
+	if t.ctx.Err() != nil {
+		// The cause, so that a caller's reason to stop (Ctrl-C) reaches
+		// the error.
+		return context.Cause(t.ctx)
 	}
 	if d, ok := t.ctx.Deadline(); ok && !time.Now().Before(d) {
 		return context.DeadlineExceeded
