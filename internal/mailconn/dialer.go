@@ -60,7 +60,8 @@ func NewDialer(ep Endpoint, opts Options) (*Dialer, error) {
 }
 
 // DialIMAP connects to ep and logs in, for a single connection. Use a
-// Dialer for several, so that the password is asked only once.
+// Dialer for several, so that the password is asked only once. As with
+// Dial, ctx bounds the connection's whole life.
 func DialIMAP(ctx context.Context, ep Endpoint, opts Options) (*imapclient.Client, error) {
 	d, err := NewDialer(ep, opts)
 	if err != nil {
