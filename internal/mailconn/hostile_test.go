@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/mailferry/mailferry/internal/pop3"
 	"github.com/mailferry/mailferry/internal/testserver"
 )
 
@@ -354,5 +356,32 @@ func TestAppenderCancelled(t *testing.T) {
 	}
 	if el := time.Since(start); err == nil || el > 2*time.Second {
 		t.Errorf("Append on a silent server after cancel: %v after %v, want an error within 2 s", err, el)
+	}
+}
+
+// TestSilenceBudget: the second silence ends the retries, whatever other
+// failures come between; a POP3 silence counts as an IMAP one does.
+func TestSilenceBudget(t *testing.T) {
+	silent := &silenceError{time.Second, os.ErrDeadlineExceeded}
+	pop3Silent := &pop3.SilenceError{Silence: time.Second, Err: os.ErrDeadlineExceeded}
+	tests := []struct {
+		name string
+		errs []error
+		want []bool
+	}{
+		{"two silences", []error{silent, silent}, []bool{false, true}},
+		{"drops between", []error{io.EOF, silent, io.EOF, io.EOF, pop3Silent}, []bool{false, false, false, false, true}},
+		{"no silence", []error{io.EOF, io.EOF, io.EOF}, []bool{false, false, false}},
+		{"silence as go-imap's text", []error{silent, errors.New("in response: " + silent.Error())}, []bool{false, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b SilenceBudget
+			for i, err := range tt.errs {
+				if got := b.Exhausted(err); got != tt.want[i] {
+					t.Errorf("failure %d (%v): Exhausted = %v, want %v", i, err, got, tt.want[i])
+				}
+			}
+		})
 	}
 }

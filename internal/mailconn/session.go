@@ -29,20 +29,34 @@ func (s *Session) Do(ctx context.Context, fn func(*imapclient.Client) error) err
 }
 
 // maxSilences is how many times a server may go silent (Options.Timeout)
-// within one Do before it gives up: every silence costs the whole timeout,
-// so retrying as often as after a dropped connection would turn a stalled
-// server into minutes of waiting.
+// within one piece of work before its retries give up: every silence costs
+// the whole timeout, so retrying as often as after a dropped connection
+// would turn a stalled server into minutes of waiting.
 const maxSilences = 2
+
+// SilenceBudget bounds the silences a retry loop sits through: Session
+// uses one per Do, and a loop of its own (POP3) should too. The zero value
+// is ready.
+type SilenceBudget struct{ n int }
+
+// Exhausted counts err, a failure about to be retried, and reports whether
+// the retries should end instead: at the second silence of the server
+// (IsSilence). Other failures are not counted.
+func (b *SilenceBudget) Exhausted(err error) bool {
+	if !IsSilence(err) {
+		return false
+	}
+	b.n++
+	return b.n >= maxSilences
+}
 
 // DoN is Do with its own number of reconnects.
 func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Client) error) error {
 	var err error
-	silences := 0
+	var silences SilenceBudget
 	for attempt := 0; attempt <= retries; attempt++ {
-		if IsSilence(err) {
-			if silences++; silences >= maxSilences {
-				return fmt.Errorf("gave up after the server went silent %d times: %w", silences, err)
-			}
+		if silences.Exhausted(err) {
+			return fmt.Errorf("gave up after the server went silent %d times: %w", maxSilences, err)
 		}
 		if attempt > 0 {
 			if s.backoff.Wait(ctx) != nil {
