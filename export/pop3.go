@@ -215,7 +215,11 @@ type pop3Session struct {
 
 func (s *pop3Session) do(ctx context.Context, fn func(*pop3.Client) error) error {
 	var err error
+	var silences mailconn.SilenceBudget
 	for attempt := 0; attempt <= s.retries; attempt++ {
+		if silences.Exhausted(err) {
+			return fmt.Errorf("gave up after the server went silent twice: %w", err)
+		}
 		if attempt > 0 {
 			if werr := s.backoff.Wait(ctx); werr != nil {
 				return werr

@@ -67,7 +67,8 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 	im := w.im
 	refused := map[string]bool{}
 	var lastErr error
-	var pause time.Duration // a throttled server's backoff, instead of ours
+	var silences mailconn.SilenceBudget // each silence costs the whole --timeout
+	var pause time.Duration             // a throttled server's backoff, instead of ours
 	for attempt := 0; attempt <= im.opts.Retries; attempt++ {
 		if attempt > 0 || pause > 0 {
 			w.dropAppender()
@@ -95,7 +96,7 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 					return context.Cause(ctx)
 				}
 				lastErr = err
-				if mailconn.IsConnectionError(err) {
+				if mailconn.IsConnectionError(err) && !silences.Exhausted(err) {
 					continue
 				}
 				break
@@ -123,6 +124,9 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 				continue
 			}
 			lastErr = err
+			if silences.Exhausted(err) {
+				break
+			}
 			if done {
 				w.backoff.Reset()
 			}

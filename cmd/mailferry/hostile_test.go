@@ -200,6 +200,8 @@ func TestHostileServerCommands(t *testing.T) {
 		{"import, nothing listening", importTo(refusedAddr), 0, 5 * time.Second, -1, "refused"},
 		{"export, IMAP server on pop3://", []string{"export", "--from", "pop3://alice@" + imap, "--archive", filepath.Join(t.TempDir(), "a")}, 0, 5 * time.Second, -1, "use imap://"},
 		{"export, endless UIDL", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t, false), "--archive", filepath.Join(t.TempDir(), "a")}, 0, 10 * time.Second, -1, "listing longer than"},
+		{"export, POP3 silent after login, timeout", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t, true), "--archive", filepath.Join(t.TempDir(), "a"), "--timeout", "500ms"}, 0, 10 * time.Second, -1, "server silent for 500ms"},
+		{"import, silent at APPEND, timeout", importTo(startHostileServer(t, silentAtAppend), "--timeout", "500ms"), 0, 10 * time.Second, -1, "server silent for 500ms"},
 		{"export, POP3 silent after login, SIGINT", []string{"export", "--from", "pop3://alice@" + startEndlessPOP3(t, true), "--archive", filepath.Join(t.TempDir(), "a")}, time.Second, 2 * time.Second, 130, "interrupted"},
 	}
 	for _, tt := range tests {
