@@ -26,6 +26,7 @@ const (
 	silentMidLiteral                    // stops inside the message's literal
 	endlessUntagged                     // answers LIST with untagged responses forever
 	silentAtAppend                      // answers nothing from the first APPEND on
+	endlessMeta                         // answers the FETCH of metadata with new messages forever
 )
 
 const hostileBodySize = 100_000
@@ -83,6 +84,18 @@ func serveHostile(c net.Conn, mode hostileMode) {
 		case "SELECT", "EXAMINE":
 			say("* 1 EXISTS", "* FLAGS (\\Seen)", "* OK [UIDVALIDITY 7] ok", "* OK [UIDNEXT 2] ok", tag+" OK [READ-ONLY] done")
 		case "FETCH":
+			if mode == endlessMeta {
+				var b strings.Builder
+				for uid := 1; ; uid++ {
+					fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen) INTERNALDATE \"01-Jan-2024 00:00:00 +0000\" RFC822.SIZE 100)\r\n", uid, uid)
+					if b.Len() > 64<<10 {
+						if _, err := io.WriteString(c, b.String()); err != nil {
+							return
+						}
+						b.Reset()
+					}
+				}
+			}
 			if !strings.Contains(args, "BODY") {
 				say(fmt.Sprintf(`* 1 FETCH (UID 1 FLAGS (\Seen) INTERNALDATE "01-Jan-2024 00:00:00 +0000" RFC822.SIZE %d)`, hostileBodySize), tag+" OK done")
 				continue
@@ -191,6 +204,7 @@ func TestHostileServerCommands(t *testing.T) {
 		{"export, silent after login, SIGINT", export(startHostileServer(t, silentAfterLogin)), time.Second, 2 * time.Second, 130, "interrupted"},
 		{"export, silent mid-literal, SIGINT", export(startHostileServer(t, silentMidLiteral)), time.Second, 2 * time.Second, 130, "interrupted"},
 		{"export, endless untagged, SIGINT", export(startHostileServer(t, endlessUntagged)), time.Second, 2 * time.Second, 130, "interrupted"},
+		{"export, endless FETCH of metadata", export(startHostileServer(t, endlessMeta)), 0, 10 * time.Second, -1, "FETCH responses in answer to one command"},
 		{"import, silent after login, SIGINT", importTo(startHostileServer(t, silentAfterLogin)), time.Second, 2 * time.Second, 130, "interrupted"},
 		{"import, silent at APPEND, SIGINT", importTo(startHostileServer(t, silentAtAppend)), 2 * time.Second, 2 * time.Second, 130, "interrupted"},
 		{"export, silent after login, timeout", export(startHostileServer(t, silentAfterLogin), "--timeout", "500ms"), 0, 10 * time.Second, -1, "server silent for 500ms"},

@@ -52,6 +52,14 @@ var bodyItemAtEnd = regexp.MustCompile(`(?i)(?:(?:BODY|BINARY)\[[^\]]*\](?:<[0-9
 // untaggedFetch matches the start of an untagged FETCH response.
 var untaggedFetch = regexp.MustCompile(`(?i)^\* [0-9]+ FETCH `)
 
+// untaggedExists matches "* n EXISTS", the size of the selected mailbox.
+var untaggedExists = regexp.MustCompile(`(?i)^\* ([0-9]+) EXISTS\r?$`)
+
+// fetchSlack is how many FETCH responses beyond twice the mailbox's size
+// one command may get: flag changes announced unasked, a mailbox that
+// grows meanwhile.
+const fetchSlack = 10_000
+
 // responseGuard follows the bytes a server sends to an IMAP client and
 // fails, before the client spends memory on it, a literal that is not a
 // message body over maxTokenLength, a quoted string or atom over
@@ -72,7 +80,9 @@ type responseGuard struct {
 	greeted  bool   // the first line is complete
 	// greetedResponse: the first response (the greeting) is complete.
 	greetedResponse bool
-	untagged        int // responses since the last tagged one
+	untagged        int   // responses since the last tagged one
+	fetches         int64 // untagged FETCH responses since the last tagged one
+	exists          int64 // the selected mailbox's size, from the last EXISTS
 
 	// answered, if set, is called for the greeting and each tagged
 	// response, the answers a client waits for.
@@ -181,9 +191,20 @@ func (g *responseGuard) endOfLine() error {
 			g.answered()
 		}
 		if g.untagged++; tagged {
-			g.untagged = 0
+			g.untagged, g.fetches = 0, 0
 		} else if g.untagged > maxUntagged {
 			return limitError("%d responses in a row without completing a command", maxUntagged)
+		}
+		if m := untaggedExists.FindSubmatch(g.head); m != nil {
+			g.exists, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		}
+		// A FETCH answers once per message (RFC 9051 7.5.2), and the
+		// caller keeps something of each: more than the mailbox holds
+		// is a server feeding it without end.
+		if g.fetch {
+			if g.fetches++; g.fetches > 2*g.exists+fetchSlack {
+				return limitError("%d FETCH responses in answer to one command in a mailbox of %d messages", g.fetches, g.exists)
+			}
 		}
 		g.greetedResponse = true
 		g.first, g.fetch, g.head = true, false, g.head[:0]

@@ -52,6 +52,8 @@ func TestResponseGuard(t *testing.T) {
 		{"long quoted string", "* LIST () \"/\" \"" + strings.Repeat("a b", maxTokenLength/2), "quoted string"},
 		{"long atom", "* OK " + strings.Repeat("a", maxTokenLength+1), "atom"},
 		{"short words on a long line", "* SEARCH" + strings.Repeat(" 12345", 200_000) + "\r\n", ""},
+		{"FETCH answers within the mailbox", "* 2 EXISTS\r\n" + strings.Repeat("* 1 FETCH (FLAGS ())\r\n", fetchSlack+4) + "T1 OK\r\n" + strings.Repeat("* 1 FETCH (FLAGS ())\r\n", fetchSlack+4), ""},
+		{"FETCH answers beyond the mailbox", "* 2 EXISTS\r\n" + strings.Repeat("* 1 FETCH (FLAGS ())\r\n", fetchSlack+5), "FETCH responses"},
 		{"escaped quote in a string", "* LIST () \"/\" \"a\\\"" + strings.Repeat(" ", 10) + "\"\r\nT1 OK\r\n", ""},
 	}
 	for _, tt := range tests {
