@@ -30,6 +30,10 @@ type IMAPOptions struct {
 	Destination string
 	// Snapshot is the snapshot to replay.
 	Snapshot archive.SnapshotInfo
+	// Reader, if set, reads the archive's messages; imports of many
+	// accounts share one, and with it the index held in memory. Without
+	// it the import loads the index itself.
+	Reader *archive.Reader
 	Folders  foldermap.Options
 	// CaseInsensitive says the destination folds folder-name case
 	// (Exchange, Office 365, Gmail).
@@ -152,14 +156,16 @@ func (im *importer) run(ctx context.Context) error {
 	if err := im.settleAll(ctx, coord); err != nil {
 		return err
 	}
-	idx, _, err := im.a.Index()
-	if err != nil {
-		return err
+	if im.reader = im.opts.Reader; im.reader == nil {
+		idx, _, err := im.a.Index()
+		if err != nil {
+			return err
+		}
+		if im.reader, err = im.a.NewReader(idx); err != nil {
+			return err
+		}
+		defer im.reader.Close()
 	}
-	if im.reader, err = im.a.NewReader(idx); err != nil {
-		return err
-	}
-	defer im.reader.Close()
 	if err := im.appendAll(ctx); err != nil {
 		return err
 	}

@@ -193,9 +193,16 @@ func importAccounts(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// One index in memory for every account, however many run at once;
+	// each account reads through a reader of its own (frames cached per
+	// reader: accounts read different parts of the archive).
+	idx, _, err := a.Index()
+	if err != nil {
+		return err
+	}
 	return runAccounts(c, "import", func(r accounts.Account) accounts.Side { return r.Destination },
 		func(ctx context.Context, row accounts.Account) bulk.Result {
-			rep, err := importAccount(ctx, c, a, row)
+			rep, err := importAccount(ctx, c, a, idx, row)
 			res := bulk.Result{}
 			if rep != nil {
 				res = bulk.Result{Folders: len(rep.Created), Messages: rep.Appended + rep.Restored, Bytes: rep.Bytes,
@@ -208,7 +215,7 @@ func importAccounts(c *cli.Context) error {
 		})
 }
 
-func importAccount(ctx context.Context, c *cli.Context, a *archive.Archive, row accounts.Account) (*importer.ImportReport, error) {
+func importAccount(ctx context.Context, c *cli.Context, a *archive.Archive, idx *archive.Index, row accounts.Account) (*importer.ImportReport, error) {
 	snaps, _, err := a.Snapshots()
 	if err != nil {
 		return nil, err
@@ -226,7 +233,13 @@ func importAccount(ctx context.Context, c *cli.Context, a *archive.Archive, row 
 		return nil, err
 	}
 	defer d.opts.Manifest.Close()
+	rd, err := a.NewReader(idx)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
 	opts := d.opts
+	opts.Reader = rd
 	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
 		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
 	}
