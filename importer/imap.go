@@ -33,8 +33,8 @@ type IMAPOptions struct {
 	// Reader, if set, reads the archive's messages; imports of many
 	// accounts share one, and with it the index held in memory. Without
 	// it the import loads the index itself.
-	Reader *archive.Reader
-	Folders  foldermap.Options
+	Reader  *archive.Reader
+	Folders foldermap.Options
 	// CaseInsensitive says the destination folds folder-name case
 	// (Exchange, Office 365, Gmail).
 	CaseInsensitive bool
