@@ -41,9 +41,10 @@ func exportCommand() *cli.Command {
 			"                             folder INBOX; re-runs fetch only new UIDLs\n" +
 			"   maildir:PATH              a Maildir++ tree (Dovecot, Courier layout; dovecot-keywords for custom keywords)\n" +
 			"   mbox:PATH                 an mbox file or a directory of them (Status/X-Status/X-Keywords become flags)\n" +
-			"Messages the archive already holds are not downloaded or stored again. The source is never changed.\n" +
+			"Messages the archive already holds are not downloaded or stored again. The source is never changed\n" +
+			"(but by --delete-after-export). A flag that means nothing to the source is refused, not ignored.\n" +
 			"Exit status: 0 all exported, 3 some messages could not be exported (listed), 130 interrupted (run the\n" +
-			"same command again to resume), 1 other errors.",
+			"same command again to resume), 2 a command line that cannot run, 1 other errors.",
 		Flags:  append(flags, connFlags()...),
 		Action: runExport,
 	}
