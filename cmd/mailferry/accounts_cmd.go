@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/export"
 	"github.com/mailferry/mailferry/importer"
 	"github.com/mailferry/mailferry/internal/accounts"
 	"github.com/mailferry/mailferry/internal/bulk"
@@ -276,4 +277,69 @@ func verifyAccounts(c *cli.Context) error {
 			}
 			return res
 		})
+}
+
+// exportAccounts is export --accounts: every account's source into the one
+// archive, under the row's account name.
+func exportAccounts(c *cli.Context) error {
+	wo, err := writerOptions(c, true)
+	if err != nil {
+		return err
+	}
+	if _, err := archive.OpenOrCreate(c.String("archive")); err != nil {
+		return err
+	}
+	return runAccounts(c, "export", func(r accounts.Account) accounts.Side { return r.Source },
+		func(ctx context.Context, row accounts.Account) bulk.Result {
+			rep, err := exportAccount(ctx, c, wo, row)
+			res := bulk.Result{}
+			if rep != nil {
+				res = bulk.Result{Folders: rep.Folders, Messages: rep.Messages, Bytes: rep.Bytes, Failed: len(rep.Failures), Duration: rep.Duration, Report: rep}
+			}
+			if err != nil {
+				res.Error = err.Error()
+			}
+			return res
+		})
+}
+
+func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions, row accounts.Account) (*export.Report, error) {
+	// An archive of its own per account: writers of one archive share
+	// nothing but its files, as separate processes would.
+	a, err := archive.Open(c.String("archive"))
+	if err != nil {
+		return nil, err
+	}
+	dialer, ep, err := sideDialer(c, row.Source)
+	if err != nil {
+		return nil, err
+	}
+	var src export.Source
+	switch {
+	case ep.IsIMAP():
+		src = export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: row.Name, Dial: dialer.Dial})
+	default:
+		src = export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3})
+	}
+	includes, excludes := c.StringSlice("include"), c.StringSlice("exclude")
+	if len(row.Include) > 0 {
+		includes = row.Include
+	}
+	if len(row.Exclude) > 0 {
+		excludes = row.Exclude
+	}
+	include, err := regexps("include", includes)
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := regexps("exclude", excludes)
+	if err != nil {
+		return nil, err
+	}
+	opts := export.Options{Account: row.Name, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo,
+		Filter: export.FolderFilter{Include: include, Exclude: exclude}, Throttle: throttleFrom(c)}
+	if _, ok := src.(export.Concurrent); ok {
+		opts.Connections = c.Int("connections")
+	}
+	return export.Run(ctx, a, src, opts)
 }

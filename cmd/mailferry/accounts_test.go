@@ -24,9 +24,10 @@ func withoutUIDs(lines []string) []string {
 	return sorted(out)
 }
 
-// TestImportAccounts imports six accounts from one archive into six users
-// of a Dovecot with an administrator's login, three at once: one with a
-// wrong password fails alone and is named, the exit status says so; the
+// TestImportAccounts exports six accounts with an administrator's login
+// into one archive and imports them into six users of a Dovecot with an
+// administrator's login, three at once: one with a wrong password fails
+// alone and is named, the exit status says so; the
 // others land byte for byte; a run with the password fixed finishes only
 // that one; verify --accounts agrees. Two shards together cover every
 // account once.
@@ -36,30 +37,38 @@ func TestImportAccounts(t *testing.T) {
 		srcUsers = append(srcUsers, testserver.User{Name: fmt.Sprintf("s%d", i), Password: "src-pw"})
 		dstUsers = append(dstUsers, testserver.User{Name: fmt.Sprintf("d%d", i), Password: fmt.Sprintf("user-pw-%d", i)})
 	}
-	src := testserver.StartDovecot(t, testserver.Options{Users: srcUsers})
+	src := testserver.StartDovecot(t, testserver.Options{Users: srcUsers, Master: &testserver.User{Name: "srcadmin", Password: "srcadmin-pw"}})
 	dst := testserver.StartDovecot(t, testserver.Options{Users: dstUsers, Master: &testserver.User{Name: "admin", Password: "admin-pw"}})
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "archive")
 	for i, u := range srcUsers {
 		seedMailbox(t, src, u.Name, 8+i)
-		runCLI(t, "export", "--from", "imap://"+u.Name+"@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile,
-			"--password-file", writeSecret(t, "src-pw"), "--account", "acct"+u.Name[1:])
 	}
-	adminPW, wrongPW := writeSecret(t, "admin-pw"), writeSecret(t, "not-it")
+	srcPW, adminPW, wrongPW := writeSecret(t, "srcadmin-pw"), writeSecret(t, "admin-pw"), writeSecret(t, "not-it")
 	file := filepath.Join(dir, "accounts.csv")
 	write := func(badRow int) {
 		var b strings.Builder
-		b.WriteString("account,destination,destination_user,destination_auth_user,destination_password_file\n")
+		b.WriteString("account,source,source_user,source_auth_user,source_password_file,destination,destination_user,destination_auth_user,destination_password_file\n")
 		for i := range 6 {
 			pw := adminPW
 			if i == badRow {
 				pw = wrongPW
 			}
-			fmt.Fprintf(&b, "acct%d,imap://%s,d%d,admin,%s\n", i, dst.IMAPAddr, i, pw)
+			fmt.Fprintf(&b, "acct%d,imap://%s,s%d,srcadmin,%s,imap://%s,d%d,admin,%s\n", i, src.IMAPAddr, i, srcPW, dst.IMAPAddr, i, pw)
 		}
 		os.WriteFile(file, []byte(b.String()), 0o600)
 	}
 	write(4)
+	// Every account exported with the source's administrator login, into
+	// one archive, three at once.
+	if out, err := runCLIErr("export", "--archive", arch, "--accounts", file, "--parallel", "3", "--tls-ca", src.CAFile); err != nil {
+		t.Fatalf("export --accounts: %v\n%s", err, out)
+	}
+	for i := range 6 {
+		if got, want := len(archiveSums(t, arch, fmt.Sprintf("acct%d", i))), 8+i; got != want {
+			t.Errorf("acct%d in the archive: %d messages, want %d", i, got, want)
+		}
+	}
 	args := []string{"import", "--archive", arch, "--accounts", file, "--parallel", "3", "--per-host", "2", "--tls-ca", dst.CAFile}
 	report := filepath.Join(dir, "report.json")
 	out, err := runCLIErr(append(args, "--report", report)...)

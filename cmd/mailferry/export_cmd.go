@@ -18,7 +18,7 @@ import (
 
 func exportCommand() *cli.Command {
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "from", Usage: "the `SOURCE` to read (see above)", Required: true},
+		&cli.StringFlag{Name: "from", Usage: "the `SOURCE` to read (see above)"},
 		&cli.StringFlag{Name: "archive", Usage: "archive `DIR` (created if missing)", Required: true},
 		&cli.StringFlag{Name: "account", Usage: "record the snapshot under account `NAME` (default: USER@HOST for IMAP, pop3:USER@HOST for POP3, the store's path)"},
 		&cli.IntFlag{Name: "connections", Value: 4, Usage: "IMAP only: download over `N` connections at once"},
@@ -45,7 +45,7 @@ func exportCommand() *cli.Command {
 			"(but by --delete-after-export). A flag that means nothing to the source is refused, not ignored.\n" +
 			"Exit status: 0 all exported, 3 some messages could not be exported (listed), 130 interrupted (run the\n" +
 			"same command again to resume), 2 a command line that cannot run, 1 other errors.",
-		Flags:  append(flags, connFlags()...),
+		Flags:  append(append(flags, accountsFlags()...), connFlags()...),
 		Action: runExport,
 	}
 }
@@ -141,6 +141,15 @@ func localPath(from string) string {
 }
 
 func runExport(c *cli.Context) error {
+	switch {
+	case c.String("accounts") != "":
+		if c.IsSet("from") || c.IsSet("account") || c.Bool("dry-run") || c.Bool("delete-after-export") {
+			return cli.Exit("--accounts takes each source and account name from its rows and runs the exports: drop --from, --account, --dry-run and --delete-after-export", exitStatusUsage)
+		}
+		return exportAccounts(c)
+	case c.String("from") == "":
+		return cli.Exit("--from SOURCE names what to export (or --accounts FILE the sources of many accounts)", exitStatusUsage)
+	}
 	from := c.String("from")
 	kind, err := sourceFor(c, from)
 	if err != nil {
