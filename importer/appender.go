@@ -117,7 +117,7 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 				// Obeyed, not counted against the retries, within a
 				// bound on the whole wait.
 				if pause = im.throttledFor(te); pause == 0 {
-					lastErr = fmt.Errorf("the server kept throttling for more than %v", maxThrottleWait)
+					lastErr = fmt.Errorf("the server kept throttling for more than %v", mailconn.MaxThrottleWait)
 					break
 				}
 				attempt--

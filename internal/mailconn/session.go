@@ -3,6 +3,8 @@ package mailconn
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 )
@@ -16,6 +18,11 @@ type Session struct {
 	// Selected is the folder the caller has selected on the connection;
 	// it is cleared whenever the connection is replaced.
 	Selected string
+
+	// Throttled counts the answers that asked to slow down (Office 365's
+	// "Request is throttled"), ThrottleWait the time waited for them.
+	Throttled    int
+	ThrottleWait time.Duration
 
 	c       *imapclient.Client
 	backoff Backoff
@@ -80,6 +87,23 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 			s.Selected = ""
 		}
 		err = fn(s.c)
+		if d := ThrottleWait(err); d > 0 && s.ThrottleWait+d <= MaxThrottleWait {
+			// Obeyed, on a fresh connection, and not counted against
+			// the reconnects.
+			slog.Warn("the server asked to slow down; waiting", "wait", d)
+			s.Throttled++
+			s.ThrottleWait += d
+			s.Drop()
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return context.Cause(ctx)
+			}
+			attempt--
+			continue
+		}
 		if err != nil && ctx.Err() != nil {
 			// The connection was closed because ctx ended (Ctrl-C):
 			// say that, not what closing it did to fn.

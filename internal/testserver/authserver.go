@@ -36,9 +36,9 @@ type AuthServer struct {
 	issued     int
 	access     map[string]string    // access token -> user
 	expires    map[string]time.Time // access token -> end of its life
-	refresh    map[string]string // refresh token -> user
-	challenges map[string]string // PKCE challenge by code
-	polls      map[string]int    // a device code's polls
+	refresh    map[string]string    // refresh token -> user
+	challenges map[string]string    // PKCE challenge by code
+	polls      map[string]int       // a device code's polls
 	secret     string
 	key        *rsa.PublicKey // of the service account
 	asked      int

@@ -1,0 +1,153 @@
+package testserver
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ThrottleProxy stands between an IMAP client and a server and answers the
+// first few commands of one kind itself, as Office 365 does when a client
+// goes too fast: "NO Request is throttled. Suggested Backoff Time: N
+// milliseconds". Those commands never reach the server. It hides STARTTLS
+// from the client, which then speaks plaintext on loopback, so that the
+// proxy can read the commands.
+type ThrottleProxy struct {
+	Addr string
+
+	mu      sync.Mutex
+	command *regexp.Regexp
+	left    int // commands still to answer
+	answer  string
+}
+
+var literalAtEnd = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+
+// StartThrottleProxy answers the first n commands named command (APPEND,
+// FETCH, SELECT...; with or without UID) with the throttled NO asking for
+// backoffMS milliseconds. It stops with the test.
+func StartThrottleProxy(t testing.TB, target, command string, n, backoffMS int) *ThrottleProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &ThrottleProxy{Addr: ln.Addr().String(), left: n,
+		command: regexp.MustCompile(`(?i)^(\S+) (UID )?` + regexp.QuoteMeta(command) + ` `),
+		answer:  "Request is throttled. Suggested Backoff Time: " + strconv.Itoa(backoffMS) + " milliseconds"}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c, target)
+		}
+	}()
+	return p
+}
+
+// Left is how many commands are still to be answered so.
+func (p *ThrottleProxy) Left() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.left
+}
+
+// readResponse reads one line and the literals it announces (and the
+// lines after them), as one piece.
+func readResponse(br *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(line)
+		lit := literalAtEnd.FindStringSubmatch(line)
+		if lit == nil {
+			return b.String(), nil
+		}
+		n, _ := strconv.ParseInt(lit[1], 10, 64)
+		if _, err := io.CopyN(&b, br, n); err != nil {
+			return "", err
+		}
+	}
+}
+
+func (p *ThrottleProxy) serve(client net.Conn, target string) {
+	defer client.Close()
+	server, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	var wmu sync.Mutex // writes to the client: whole server responses, our answers
+	toClient := func(s string) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		io.WriteString(client, s)
+	}
+	go func() {
+		br := bufio.NewReader(server)
+		for {
+			// A response with its literals goes whole, so that an answer
+			// of ours never lands inside a message body.
+			resp, err := readResponse(br)
+			if err != nil {
+				client.Close()
+				return
+			}
+			toClient(strings.Replace(resp, " STARTTLS", "", 1))
+		}
+	}()
+	br := bufio.NewReader(client)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		m := p.command.FindStringSubmatch(line)
+		p.mu.Lock()
+		swallow := m != nil && p.left > 0
+		if swallow {
+			p.left--
+		}
+		p.mu.Unlock()
+		if !swallow {
+			// Passed through as it comes: a synchronizing literal waits
+			// for the server's continuation, which must reach the client.
+			server.Write([]byte(line))
+			for lit := literalAtEnd.FindStringSubmatch(line); lit != nil; lit = literalAtEnd.FindStringSubmatch(line) {
+				n, _ := strconv.ParseInt(lit[1], 10, 64)
+				if _, err := io.CopyN(server, br, n); err != nil {
+					return
+				}
+				if line, err = br.ReadString('\n'); err != nil {
+					return
+				}
+				server.Write([]byte(line))
+			}
+			continue
+		}
+		rest := line
+		for lit := literalAtEnd.FindStringSubmatch(rest); lit != nil; lit = literalAtEnd.FindStringSubmatch(rest) {
+			if lit[2] == "" {
+				toClient("+ go ahead\r\n")
+			}
+			n, _ := strconv.ParseInt(lit[1], 10, 64)
+			if _, err := io.CopyN(io.Discard, br, n); err != nil {
+				return
+			}
+			if rest, err = br.ReadString('\n'); err != nil {
+				return
+			}
+		}
+		toClient(m[1] + " NO " + p.answer + "\r\n")
+	}
+}
