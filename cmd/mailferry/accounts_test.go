@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -163,5 +164,60 @@ func TestImportAccountsKilled(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("d%d after kills: %d messages, want %d identical (duplicates or losses)", i, len(got), len(want))
 		}
+	}
+}
+
+// TestExportShardsAtOnce runs two shards of export --accounts at the same
+// time, as two workers of a scheduler would, into one archive: every
+// account is exported by exactly one of them, whole, and the archive
+// verifies.
+func TestExportShardsAtOnce(t *testing.T) {
+	var users []testserver.User
+	for i := range 8 {
+		users = append(users, testserver.User{Name: fmt.Sprintf("u%d", i), Password: "pw"})
+	}
+	src := testserver.StartDovecot(t, testserver.Options{Users: users})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "accounts.csv")
+	var b strings.Builder
+	b.WriteString("account,source,source_user,source_password_file\n")
+	pw := writeSecret(t, "pw")
+	for i, u := range users {
+		seedMailbox(t, src, u.Name, 20+i)
+		fmt.Fprintf(&b, "acct%d,imap://%s,%s,%s\n", i, src.IMAPAddr, u.Name, pw)
+	}
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	arch := filepath.Join(dir, "archive")
+	var outs [2]strings.Builder
+	var cmds []*exec.Cmd
+	for shard := range 2 {
+		cmd := mailferryProcess(nil, "export", "--archive", arch, "--accounts", file, "--shard", fmt.Sprintf("%d/2", shard), "--parallel", "2", "--tls-ca", src.CAFile, "--json")
+		cmd.Stdout, cmd.Stderr = &outs[shard], &outs[shard]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for shard, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", shard, err, outs[shard].String())
+		}
+	}
+	for i := range users {
+		in := 0
+		for shard := range 2 {
+			if strings.Contains(outs[shard].String(), fmt.Sprintf(`"account": "acct%d"`, i)) {
+				in++
+			}
+		}
+		if in != 1 {
+			t.Errorf("acct%d exported by %d shards, want 1", i, in)
+		}
+		if n := len(archiveSums(t, arch, fmt.Sprintf("acct%d", i))); n != 20+i {
+			t.Errorf("acct%d: %d messages in the archive, want %d", i, n, 20+i)
+		}
+	}
+	if out, err := runCLIErr("archive", "verify", arch); err != nil {
+		t.Errorf("archive verify after two writers: %v\n%s", err, out)
 	}
 }
