@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -321,18 +322,7 @@ func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions
 	default:
 		src = export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3})
 	}
-	includes, excludes := c.StringSlice("include"), c.StringSlice("exclude")
-	if len(row.Include) > 0 {
-		includes = row.Include
-	}
-	if len(row.Exclude) > 0 {
-		excludes = row.Exclude
-	}
-	include, err := regexps("include", includes)
-	if err != nil {
-		return nil, err
-	}
-	exclude, err := regexps("exclude", excludes)
+	include, exclude, err := folderPatterns(c, &row)
 	if err != nil {
 		return nil, err
 	}
@@ -342,4 +332,21 @@ func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions
 		opts.Connections = c.Int("connections")
 	}
 	return export.Run(ctx, a, src, opts)
+}
+
+// folderPatterns are --include and --exclude, or a row's own where it
+// gives them.
+func folderPatterns(c *cli.Context, row *accounts.Account) (include, exclude []*regexp.Regexp, err error) {
+	includes, excludes := c.StringSlice("include"), c.StringSlice("exclude")
+	if row != nil && len(row.Include) > 0 {
+		includes = row.Include
+	}
+	if row != nil && len(row.Exclude) > 0 {
+		excludes = row.Exclude
+	}
+	if include, err = regexps("include", includes); err != nil {
+		return nil, nil, err
+	}
+	exclude, err = regexps("exclude", excludes)
+	return include, exclude, err
 }

@@ -103,14 +103,8 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 	if err != nil {
 		return nil, cli.Exit(err.Error(), 2)
 	}
-	includes, excludes, into, profile := c.StringSlice("include"), c.StringSlice("exclude"), c.String("into"), c.String("profile")
+	into, profile := c.String("into"), c.String("profile")
 	if row != nil {
-		if len(row.Include) > 0 {
-			includes = row.Include
-		}
-		if len(row.Exclude) > 0 {
-			excludes = row.Exclude
-		}
 		if row.Into != "" {
 			into = row.Into
 		}
@@ -118,11 +112,7 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 			profile = row.Profile
 		}
 	}
-	include, err := regexps("include", includes)
-	if err != nil {
-		return nil, err
-	}
-	exclude, err := regexps("exclude", excludes)
+	include, exclude, err := folderPatterns(c, row)
 	if err != nil {
 		return nil, err
 	}
