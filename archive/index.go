@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/mailferry/mailferry/format"
@@ -221,4 +222,23 @@ func (idx *Index) FindByHeader(headerChunk format.ID, size int64) (format.ID, bo
 type headerKey struct {
 	chunk format.ID
 	size  int64
+}
+
+// MessagesWithPrefix returns the ids of the messages whose hexadecimal id
+// starts with prefix, at most limit of them: a unique prefix names one
+// message, as git's short hashes name commits.
+func (idx *Index) MessagesWithPrefix(prefix string, limit int) []format.ID {
+	prefix = strings.ToLower(prefix)
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	var out []format.ID
+	for id := range idx.messages {
+		if strings.HasPrefix(id.String(), prefix) {
+			out = append(out, id)
+			if len(out) >= limit {
+				break
+			}
+		}
+	}
+	return out
 }

@@ -47,9 +47,18 @@ func archiveCommand() *cli.Command {
 			},
 			{
 				Name:      "cat",
-				Usage:     "write a message's exact bytes to stdout",
+				Usage:     "write a message's exact bytes to stdout (ID: its SHA-256, or a unique prefix of it)",
 				ArgsUsage: "DIR ID",
 				Action:    archiveCat,
+			},
+			{
+				Name:      "snapshots",
+				Usage:     "list the snapshots: account, start, folders, messages, size, complete or checkpoint",
+				ArgsUsage: "DIR",
+				Flags: []cli.Flag{accountFlag,
+					&cli.BoolFlag{Name: "json", Usage: "one JSON object a line"},
+				},
+				Action: archiveSnapshots,
 			},
 			{
 				Name:      "verify",
@@ -170,11 +179,11 @@ func archiveCat(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := format.ParseID(c.Args().Get(1))
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
 	idx, problems, err := a.Index()
+	if err != nil {
+		return err
+	}
+	id, err := messageByPrefix(idx, c.Args().Get(1))
 	if err != nil {
 		return err
 	}
@@ -241,4 +250,86 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// messageByPrefix finds the message a full id or a unique prefix of one
+// names, as git does for commits.
+func messageByPrefix(idx *archive.Index, arg string) (format.ID, error) {
+	if id, err := format.ParseID(arg); err == nil {
+		return id, nil
+	}
+	if len(arg) < 4 || strings.Trim(strings.ToLower(arg), "0123456789abcdef") != "" {
+		return format.ID{}, cli.Exit(fmt.Sprintf("message %q: give its SHA-256 or a prefix of at least 4 hex digits (archive ls shows them)", arg), exitStatusUsage)
+	}
+	switch ids := idx.MessagesWithPrefix(arg, 2); len(ids) {
+	case 0:
+		return format.ID{}, fmt.Errorf("no message of the archive has an id starting %s", arg)
+	case 1:
+		return ids[0], nil
+	default:
+		return format.ID{}, cli.Exit(fmt.Sprintf("message %s: several messages have ids starting so (%s, %s, ...): give more digits", arg, ids[0].Short(), ids[1].Short()), exitStatusUsage)
+	}
+}
+
+// snapshotLine is one line of archive snapshots.
+type snapshotLine struct {
+	ID       string    `json:"snapshot"`
+	Account  string    `json:"account"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Kind     string    `json:"kind"` // complete, checkpoint or repaired
+	Folders  int       `json:"folders"`
+	Messages int       `json:"messages"`
+	Bytes    int64     `json:"bytes"`
+}
+
+func archiveSnapshots(c *cli.Context) error {
+	a, err := openArchiveArg(c, 1)
+	if err != nil {
+		return err
+	}
+	snaps, problems, err := a.Snapshots()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	asJSON := c.Bool("json")
+	if !asJSON {
+		fmt.Fprintln(w, "SNAPSHOT\tACCOUNT\tSTARTED\tKIND\tFOLDERS\tMESSAGES\tSIZE")
+	}
+	enc := json.NewEncoder(c.App.Writer)
+	for _, s := range snaps {
+		if acct := c.String("account"); acct != "" && s.Account != acct {
+			continue
+		}
+		l := snapshotLine{ID: s.ID.String(), Account: s.Account, Started: s.Started, Finished: s.Finished, Kind: "complete"}
+		switch {
+		case s.Repaired != nil:
+			l.Kind = "repaired"
+		case !s.Complete:
+			l.Kind = "checkpoint"
+		}
+		err := a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
+			if rec.Folder != nil {
+				l.Folders++
+			} else if rec.Message != nil {
+				l.Messages++
+				l.Bytes += rec.Message.Size
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			enc.Encode(l)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID.Short(), format.QuoteName(s.Account), s.Started.Format(time.RFC3339), l.Kind, l.Folders, l.Messages, bytesHuman(l.Bytes))
+	}
+	w.Flush()
+	if len(problems) > 0 {
+		return fmt.Errorf("%d snapshot files could not be read (run mailferry archive verify), the first: %v", len(problems), problems[0])
+	}
+	return nil
 }

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mailferry/mailferry/format"
+)
+
+// TestArchiveSnapshotsAndCatByPrefix exports the sample Maildir twice:
+// archive snapshots lists both runs with their counts, and archive cat
+// takes a unique id prefix, refusing an ambiguous or too short one.
+func TestArchiveSnapshotsAndCatByPrefix(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "a")
+	for range 2 {
+		runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch, "--account", "sample")
+	}
+	var lines []snapshotLine
+	for _, l := range strings.Split(strings.TrimSpace(runCLI(t, "archive", "snapshots", arch, "--json")), "\n") {
+		var s snapshotLine
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		lines = append(lines, s)
+	}
+	complete := 0
+	for _, s := range lines {
+		if s.Kind == "complete" {
+			complete++
+			if s.Account != "sample" || s.Messages != 25 || s.Folders == 0 || s.Bytes == 0 {
+				t.Errorf("snapshot %+v", s)
+			}
+		}
+	}
+	if complete != 2 {
+		t.Errorf("%d complete snapshots listed, want 2: %+v", complete, lines)
+	}
+	if text := runCLI(t, "archive", "snapshots", arch); !strings.Contains(text, "SNAPSHOT") || !strings.Contains(text, `"sample"`) {
+		t.Errorf("text listing:\n%s", text)
+	}
+
+	var rec lsRecord
+	first, _, _ := strings.Cut(runCLI(t, "archive", "ls", arch, "--json"), "\n")
+	if err := json.Unmarshal([]byte(first), &rec); err != nil {
+		t.Fatal(err)
+	}
+	body := runCLI(t, "archive", "cat", arch, rec.ID.String()[:12])
+	if format.Sum([]byte(body)) != rec.ID {
+		t.Errorf("cat by a 12-digit prefix gave other bytes")
+	}
+	if _, err := runCLIErr("archive", "cat", arch, "ab"); exitCodeOf(err) != 2 {
+		t.Errorf("cat with a 2-digit prefix: exit %d, want 2 (%v)", exitCodeOf(err), err)
+	}
+	if _, err := runCLIErr("archive", "cat", arch, rec.ID.String()[:1]+"zzz"); exitCodeOf(err) != 2 {
+		t.Errorf("cat with a prefix that is not hex: exit %d, want 2", exitCodeOf(err))
+	}
+}
