@@ -21,8 +21,10 @@ func connFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "insecure-skip-verify", Usage: "accept any server certificate (encrypted, but anyone in the path can read it)"},
 		&cli.BoolFlag{Name: "allow-plaintext", Usage: "allow a connection without TLS to a host other than loopback when the server offers no STARTTLS"},
 		&cli.DurationFlag{Name: "timeout", Value: mailconn.DefaultTimeout, Usage: "drop a connection whose server sends nothing for `DURATION` while mailferry waits for it (imapsync --timeout)"},
-		&cli.Float64Flag{Name: "max-messages-per-second", Usage: "at most `N` messages a second (imapsync --maxmessagespersecond)"},
-		&cli.Int64Flag{Name: "max-bytes-per-second", Usage: "at most `N` bytes a second (imapsync --maxbytespersecond, rclone --bwlimit)"},
+		&cli.GenericFlag{Name: "max-messages-per-second", Aliases: []string{"maxmessagespersecond"}, Value: new(messageRate), DefaultText: "0",
+			Usage: "at most `N` messages a second (4 or 4/s; imapsync --maxmessagespersecond); 0: no limit"},
+		&cli.GenericFlag{Name: "max-bytes-per-second", Aliases: []string{"maxbytespersecond"}, Value: new(byteRate), DefaultText: "0",
+			Usage: "at most `BYTES` a second (1M, 1M/s, 500KiB/s; imapsync --maxbytespersecond, rclone --bwlimit); 0: no limit"},
 	}
 }
 
@@ -69,7 +71,7 @@ func newDialer(url string, opts mailconn.Options) (*mailconn.Dialer, mailconn.En
 
 // throttleFrom returns the throttle the flags ask for, or nil.
 func throttleFrom(c *cli.Context) *mailconn.Throttle {
-	m, b := c.Float64("max-messages-per-second"), c.Int64("max-bytes-per-second")
+	m, b := rateOf(c, "max-messages-per-second"), int64(rateOf(c, "max-bytes-per-second"))
 	if m <= 0 && b <= 0 {
 		return nil
 	}

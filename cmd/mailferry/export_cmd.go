@@ -137,7 +137,7 @@ func sourceFor(c *cli.Context, from string) (exportSource, error) {
 // localPath is the PATH of maildir:PATH or mbox:PATH.
 func localPath(from string) string {
 	_, path, _ := strings.Cut(from, ":")
-	return path
+	return expandHome(path)
 }
 
 func runExport(c *cli.Context) error {

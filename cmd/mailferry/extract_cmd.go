@@ -27,6 +27,7 @@ func extractCommand() *cli.Command {
 
 func openLocalTarget(spec string) (local.Target, error) {
 	kind, path, ok := strings.Cut(spec, ":")
+	path = expandHome(path)
 	if !ok || path == "" {
 		return nil, cli.Exit(fmt.Sprintf("--to %q: want maildir:PATH, mbox:PATH or eml:PATH", spec), 2)
 	}

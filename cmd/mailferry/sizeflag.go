@@ -70,3 +70,41 @@ func sizeOf(c *cli.Context, name string) int64 {
 	}
 	return 0
 }
+
+// byteRate is a flag of bytes per second: a size, with or without "/s"
+// (1M, 1M/s, 500KiB/s).
+type byteRate struct{ byteSize }
+
+func (r *byteRate) Set(s string) error {
+	return r.byteSize.Set(strings.TrimSuffix(strings.TrimSpace(s), "/s"))
+}
+
+// messageRate is a flag of messages per second: 4, 4/s, 0.5/s.
+type messageRate float64
+
+func (r *messageRate) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "/s"), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return fmt.Errorf("%q is not a rate: write messages a second as 4 or 4/s", s)
+	}
+	*r = messageRate(v)
+	return nil
+}
+
+func (r *messageRate) String() string {
+	if r == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*r), 'g', -1, 64)
+}
+
+// rateOf reads a byteRate or messageRate flag.
+func rateOf(c *cli.Context, name string) float64 {
+	switch v := c.Generic(name).(type) {
+	case *byteRate:
+		return float64(v.byteSize)
+	case *messageRate:
+		return float64(*v)
+	}
+	return 0
+}

@@ -48,3 +48,26 @@ func TestSizeFlags(t *testing.T) {
 		t.Errorf("--max-size 10M: %v (exit %d)", err, exitCodeOf(err))
 	}
 }
+
+func TestRates(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{{"4", 4, true}, {"4/s", 4, true}, {"0.5/s", 0.5, true}, {"-1", 0, false}, {"fast", 0, false}} {
+		var r messageRate
+		if err := r.Set(tc.in); (err == nil) != tc.ok || float64(r) != tc.want {
+			t.Errorf("messages %q: %v %v", tc.in, float64(r), err)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"1M", 1_000_000, true}, {"1M/s", 1_000_000, true}, {"500KiB/s", 512_000, true}, {"1/m", 0, false}} {
+		var r byteRate
+		if err := r.Set(tc.in); (err == nil) != tc.ok || int64(r.byteSize) != tc.want {
+			t.Errorf("bytes %q: %d %v", tc.in, int64(r.byteSize), err)
+		}
+	}
+}
