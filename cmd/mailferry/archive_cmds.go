@@ -34,6 +34,7 @@ func archiveCommand() *cli.Command {
 				Name:      "info",
 				Usage:     "accounts, snapshots, messages, and what deduplication and compression saved",
 				ArgsUsage: "DIR",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print it as JSON"}},
 				Action:    archiveInfo,
 			},
 			{
@@ -64,6 +65,7 @@ func archiveCommand() *cli.Command {
 				Name:      "verify",
 				Usage:     "re-hash every file, chunk and message; exit 0 only if the archive is intact",
 				ArgsUsage: "DIR",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"}},
 				Action:    archiveVerify,
 			},
 			archiveRepairCommand(),
@@ -88,6 +90,24 @@ func archiveInfo(c *cli.Context) error {
 	info, err := a.Info()
 	if err != nil {
 		return err
+	}
+	if c.Bool("json") {
+		accounts := make([]map[string]any, len(info.Accounts))
+		for i, ac := range info.Accounts {
+			accounts[i] = map[string]any{"account": ac.Name, "snapshots": ac.Snapshots, "latest": ac.Latest.ID.String(),
+				"latest_started": ac.Latest.Started, "folders": ac.Folders, "messages": ac.Messages, "bytes": ac.Bytes}
+		}
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"archive": a.Dir(), "format": a.Config().Version, "id": a.Config().ID, "accounts": accounts,
+			"snapshots": info.Snapshots, "messages": info.Messages, "bytes": info.Bytes, "unique_messages": info.UniqueMessages,
+			"chunks": info.Chunks, "chunk_bytes": info.ChunkBytes, "stored_bytes": info.StoredBytes(), "pack_bytes": info.PackBytes,
+			"index_bytes": info.IndexBytes, "snapshot_bytes": info.SnapshotBytes, "dedup_ratio": info.DedupRatio(),
+			"compression_ratio": info.CompressionRatio(), "overall_ratio": info.TotalRatio(), "problems": info.Problems})
+		if len(info.Problems) > 0 {
+			return cli.Exit("", 1)
+		}
+		return nil
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "archive\t%s (format %d, id %s)\n", a.Dir(), a.Config().Version, a.Config().ID)
@@ -213,6 +233,21 @@ func archiveVerify(c *cli.Context) error {
 	rep, err := a.Verify(c.Context)
 	if err != nil {
 		return err
+	}
+	if c.Bool("json") {
+		unref := make([]string, len(rep.Unreferenced))
+		for i, id := range rep.Unreferenced {
+			unref[i] = id.String()
+		}
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"archive": a.Dir(), "intact": rep.OK(), "has_snapshots": rep.HasSnapshots(),
+			"packs": rep.Packs, "index_files": rep.IndexFiles, "snapshots": rep.Snapshots, "chunks": rep.Chunks,
+			"messages": rep.Messages, "records": rep.Records, "unreferenced": unref, "problems": rep.Problems, "notes": rep.Notes})
+		if !rep.OK() || !rep.HasSnapshots() {
+			return cli.Exit("", 1)
+		}
+		return nil
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(c.App.ErrWriter, "note:", n)

@@ -57,3 +57,27 @@ func TestArchiveSnapshotsAndCatByPrefix(t *testing.T) {
 		t.Errorf("cat with a prefix that is not hex: exit %d, want 2", exitCodeOf(err))
 	}
 }
+
+// TestArchiveInfoAndVerifyJSON: both commands speak JSON for scripts.
+func TestArchiveInfoAndVerifyJSON(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "a")
+	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch, "--account", "sample")
+	var info struct {
+		Accounts []struct {
+			Account  string `json:"account"`
+			Messages int    `json:"messages"`
+		} `json:"accounts"`
+		UniqueMessages int `json:"unique_messages"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, "archive", "info", arch, "--json")), &info); err != nil || len(info.Accounts) != 1 ||
+		info.Accounts[0].Account != "sample" || info.Accounts[0].Messages != 25 || info.UniqueMessages == 0 {
+		t.Errorf("info --json: %+v %v", info, err)
+	}
+	var v struct {
+		Intact   bool `json:"intact"`
+		Messages int  `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, "archive", "verify", arch, "--json")), &v); err != nil || !v.Intact || v.Messages == 0 {
+		t.Errorf("verify --json: %+v %v", v, err)
+	}
+}
