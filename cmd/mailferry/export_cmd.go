@@ -26,6 +26,7 @@ func exportCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip folders whose UTF-8 name matches `REGEX` (repeatable; imapsync --exclude)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+		reportFlag,
 		&cli.BoolFlag{Name: "delete-after-export", Usage: "POP3 only: delete each message from the server once the archive has committed it and read it back intact (the only way mailferry ever changes a source)"},
 		&cli.StringFlag{Name: "compression", Usage: "zstd effort: `fast` (the default from IMAP and POP3: keeps pace with a fast server; the archive is about 15% larger) or better (the default from Maildir and mbox)"},
 		&cli.DurationFlag{Name: "checkpoint-every", Value: export.DefaultCheckpointEvery, Usage: "make progress durable this often, so that a killed export resumes from there"},
@@ -248,6 +249,9 @@ func printPlans(c *cli.Context, plans []export.FolderPlan) error {
 func finishExport(c *cli.Context, rep *export.Report, err error) error {
 	if rep != nil {
 		printExportReport(c, rep)
+		if werr := writeReport(c, rep); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	var failed int
 	if rep != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +62,11 @@ func TestArchiveSnapshotsAndCatByPrefix(t *testing.T) {
 // TestArchiveInfoAndVerifyJSON: both commands speak JSON for scripts.
 func TestArchiveInfoAndVerifyJSON(t *testing.T) {
 	arch := filepath.Join(t.TempDir(), "a")
-	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch, "--account", "sample")
+	report := filepath.Join(t.TempDir(), "export.json")
+	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch, "--account", "sample", "--report", report)
+	if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), `"account": "sample"`) {
+		t.Errorf("export --report: %v %.200s", err, b)
+	}
 	var info struct {
 		Accounts []struct {
 			Account  string `json:"account"`
