@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/mailferry/mailferry/format"
@@ -30,6 +31,11 @@ func openLocalTarget(spec string) (local.Target, error) {
 	path = expandHome(path)
 	if !ok || path == "" {
 		return nil, cli.Exit(fmt.Sprintf("--to %q: want maildir:PATH, mbox:PATH or eml:PATH", spec), 2)
+	}
+	// Refused before anything is written: extracting on top of mail
+	// would mix two copies, or fail message by message.
+	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
+		return nil, cli.Exit(fmt.Sprintf("--to %s: %s holds files already; extract into a new or empty directory", spec, path), exitStatusUsage)
 	}
 	switch kind {
 	case "maildir":

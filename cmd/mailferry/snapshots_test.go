@@ -86,3 +86,18 @@ func TestArchiveInfoAndVerifyJSON(t *testing.T) {
 		t.Errorf("verify --json: %+v %v", v, err)
 	}
 }
+
+// TestExtractRefusesATargetWithMail: a second extract into the same
+// directory is refused in one line, before anything is written.
+func TestExtractRefusesATargetWithMail(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "a")
+	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch)
+	for _, kind := range []string{"maildir", "mbox", "eml"} {
+		to := kind + ":" + filepath.Join(t.TempDir(), "out")
+		runCLI(t, "archive", "extract", arch, "--to", to)
+		out, err := runCLIErr("archive", "extract", arch, "--to", to)
+		if exitCodeOf(err) != 2 || !strings.Contains(err.Error(), "holds files already") || strings.Count(out, "\n") > 1 {
+			t.Errorf("%s: second extract: exit %d, %v\n%s", kind, exitCodeOf(err), err, out)
+		}
+	}
+}
