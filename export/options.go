@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -38,7 +39,18 @@ type Options struct {
 	// can (DeleterAfterExport), once the snapshot naming them is
 	// committed and each has been read back from the archive intact.
 	DeleteAfterExport bool
+	// MaxBytesPerDay stops downloading, in order, once this many bytes
+	// were read from the source today (UTC), counting the day's earlier
+	// runs of the account made with a budget (their checkpoints record
+	// it): Gmail lets about 2,500 MB a day be read over IMAP. The run then
+	// ends with ErrBudgetSpent, keeping what it stored, and the next run
+	// carries on. 0: no budget.
+	MaxBytesPerDay int64
 }
+
+// ErrBudgetSpent ends a run whose MaxBytesPerDay is spent: what it stored
+// is kept in a checkpoint; the messages left wait for the next run.
+var ErrBudgetSpent = errors.New("the daily download budget (--max-bytes-per-day) is spent")
 
 // Throttle paces reading: messages per second and bytes per second.
 type Throttle interface {

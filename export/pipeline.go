@@ -103,6 +103,10 @@ func (r *run) export(ctx context.Context, src Source, k *known, folders []format
 		// A reader's archive failure, or the caller's cancellation.
 		err = context.Cause(ctx)
 	}
+	if err == nil && r.deferred() {
+		// Not complete: the snapshot would lack the messages left.
+		err = ErrBudgetSpent
+	}
 	return err
 }
 
@@ -180,6 +184,9 @@ func (r *run) walk(ctx context.Context, src Source, k *known, folders []format.F
 				}
 				opts.Progress.Message(f.Name, ref.size, false)
 				continue
+			}
+			if !r.spend(it.Size) {
+				continue // left, unlisted, for the next run
 			}
 			batch = append(batch, it)
 			batchSize += it.Size

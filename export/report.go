@@ -18,6 +18,10 @@ type Report struct {
 	// Downloaded counts the messages whose bytes this run read from the
 	// source (the others were known from earlier runs).
 	Downloaded int64 `json:"downloaded"`
+	// DownloadedBytes is the size of what this run read; Deferred counts
+	// the messages a spent MaxBytesPerDay left for the next run.
+	DownloadedBytes int64 `json:"downloaded_bytes"`
+	Deferred        int   `json:"deferred,omitempty"`
 	// NewMessages and NewBytes count what the archive did not hold before.
 	NewMessages int64         `json:"new_messages"`
 	NewBytes    int64         `json:"new_stored_bytes"`

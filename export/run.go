@@ -35,6 +35,11 @@ type run struct {
 	delta    []format.Message // stored since the last checkpoint
 	lastCkpt time.Time
 	every    time.Duration
+	// budget is what may still be downloaded today (MaxBytesPerDay); -1
+	// for no budget. fresh says nothing was downloaded today yet: then a
+	// message larger than the whole budget still goes, or it never would.
+	budget int64
+	fresh  bool
 }
 
 // startRun opens the archive for a run of account from src.
@@ -63,8 +68,60 @@ func startRun(a *archive.Archive, account string, src format.Source, opts Option
 		w.Close()
 		return nil, err
 	}
+	budget, fresh := int64(-1), false
+	if opts.MaxBytesPerDay > 0 {
+		spent := downloadedToday(a, account)
+		budget, fresh = max(opts.MaxBytesPerDay-spent, 0), spent == 0
+	}
 	return &run{a: a, idx: idx, w: w, header: h, rep: &Report{Account: account}, full: full,
-		folders: map[string]format.Folder{}, lastCkpt: time.Now(), every: opts.CheckpointEvery}, nil
+		folders: map[string]format.Folder{}, lastCkpt: time.Now(), every: opts.CheckpointEvery, budget: budget, fresh: fresh}, nil
+}
+
+// today is the UTC day a daily budget counts (a variable for tests).
+var today = func() string { return time.Now().UTC().Format("2006-01-02") }
+
+// downloadedToday sums what the account's runs of today read from their
+// source, as their checkpoints record it (each run's largest figure).
+func downloadedToday(a *archive.Archive, account string) int64 {
+	snaps, _, err := a.Snapshots()
+	if err != nil {
+		return 0
+	}
+	byRun := map[string]int64{}
+	for _, s := range snaps {
+		if s.Account == account && s.Started.UTC().Format("2006-01-02") == today() {
+			byRun[s.Run] = max(byRun[s.Run], s.DownloadedBytes)
+		}
+	}
+	var sum int64
+	for _, b := range byRun {
+		sum += b
+	}
+	return sum
+}
+
+// spend takes size bytes from the day's budget; false once it is spent,
+// for this message and, to keep the order, every later one.
+func (r *run) spend(size int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.budget < 0 {
+		return true
+	}
+	if size > r.budget && !r.fresh {
+		r.budget = 0
+		r.rep.Deferred++
+		return false
+	}
+	r.budget, r.fresh = max(r.budget-size, 0), false
+	return true
+}
+
+// deferred reports whether the budget left messages for the next run.
+func (r *run) deferred() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Deferred > 0
 }
 
 // folder records a folder; it must come before the folder's messages.
@@ -89,6 +146,7 @@ func (r *run) message(m format.Message, stored bool) error {
 	}
 	if stored {
 		r.rep.Downloaded++
+		r.rep.DownloadedBytes += m.Size
 		r.delta = append(r.delta, m)
 	}
 	if time.Since(r.lastCkpt) >= r.every {
@@ -114,6 +172,7 @@ func (r *run) checkpointLocked() error {
 	h := r.header
 	h.Complete = false
 	h.Finished = time.Now()
+	h.DownloadedBytes = r.rep.DownloadedBytes
 	sw, err := r.w.NewSnapshot(h)
 	if err != nil {
 		return err
@@ -138,10 +197,18 @@ func (r *run) checkpointLocked() error {
 	return nil
 }
 
-// finish commits the complete snapshot.
+// finish commits the complete snapshot (after a last checkpoint where a
+// daily budget needs this run's downloads on record).
 func (r *run) finish() (*Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.budget >= 0 && len(r.delta) > 0 {
+		if err := r.checkpointLocked(); err != nil {
+			r.full.Abort()
+			r.w.Close()
+			return r.rep, err
+		}
+	}
 	id, err := r.full.Commit()
 	if err != nil {
 		r.w.Close()

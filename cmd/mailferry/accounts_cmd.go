@@ -327,7 +327,7 @@ func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions
 		return nil, err
 	}
 	opts := export.Options{Account: row.Name, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo,
-		Filter: export.FolderFilter{Include: include, Exclude: exclude}, Throttle: throttleFrom(c)}
+		Filter: export.FolderFilter{Include: include, Exclude: exclude}, Throttle: throttleFrom(c), MaxBytesPerDay: sizeOf(c, "max-bytes-per-day")}
 	if _, ok := src.(export.Concurrent); ok {
 		opts.Connections = c.Int("connections")
 	}

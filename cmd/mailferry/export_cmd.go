@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/internal/progress"
@@ -27,6 +28,7 @@ func exportCommand() *cli.Command {
 		&cli.BoolFlag{Name: "dry-run", Usage: "list folders with message counts and sizes (and how many are new); store nothing"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 		reportFlag,
+		sizeFlag("max-bytes-per-day", "download at most `BYTES` (2500M, 2.5GB) a day (UTC) from the server, counting the day's earlier runs with a budget, and leave the rest for the next run (Gmail: about 2,500 MB a day over IMAP); 0: no budget"),
 		&cli.BoolFlag{Name: "delete-after-export", Usage: "POP3 only: delete each message from the server once the archive has committed it and read it back intact (the only way mailferry ever changes a source)"},
 		&cli.StringFlag{Name: "compression", Usage: "zstd effort: `fast` (the default from IMAP and POP3: keeps pace with a fast server; the archive is about 15% larger) or better (the default from Maildir and mbox)"},
 		&cli.DurationFlag{Name: "checkpoint-every", Value: export.DefaultCheckpointEvery, Usage: "make progress durable this often, so that a killed export resumes from there"},
@@ -176,6 +178,7 @@ func runExport(c *cli.Context) error {
 		Filter:            filter,
 		DryRun:            c.Bool("dry-run"),
 		DeleteAfterExport: c.Bool("delete-after-export"),
+		MaxBytesPerDay:    sizeOf(c, "max-bytes-per-day"),
 		Progress:          new(progress.Progress),
 	}
 	if _, ok := src.(export.Concurrent); ok {
@@ -252,6 +255,9 @@ func finishExport(c *cli.Context, rep *export.Report, err error) error {
 		if werr := writeReport(c, rep); werr != nil && err == nil {
 			err = werr
 		}
+	}
+	if errors.Is(err, export.ErrBudgetSpent) && rep != nil {
+		return cli.Exit(fmt.Sprintf("export incomplete: the daily download budget (--max-bytes-per-day) is spent; %d messages wait for the next run (run the same command tomorrow; what was stored is kept)", rep.Deferred), 3)
 	}
 	var failed int
 	if rep != nil {
