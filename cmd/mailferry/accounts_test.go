@@ -221,3 +221,22 @@ func TestExportShardsAtOnce(t *testing.T) {
 		t.Errorf("archive verify after two writers: %v\n%s", err, out)
 	}
 }
+
+// TestLoginForms: an administrator's login written the way some servers
+// want it in the user name itself (Dovecot's user*master) reaches the
+// user's mailbox with the administrator's password: the user name goes to
+// the server as written.
+func TestLoginForms(t *testing.T) {
+	src := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "ann", Password: "ann-pw"}}})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: []testserver.User{{Name: "bob", Password: "bob-pw"}}, Master: &testserver.User{Name: "admin", Password: "admin-pw"}})
+	seedMailbox(t, src, "ann", 12)
+	arch := filepath.Join(t.TempDir(), "archive")
+	runCLI(t, "export", "--from", "imap://ann@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile, "--password-file", writeSecret(t, "ann-pw"))
+	out := runCLI(t, "import", "--archive", arch, "--to", "imap://bob*admin@"+dst.IMAPAddr, "--tls-ca", dst.CAFile, "--password-file", writeSecret(t, "admin-pw"))
+	if !strings.Contains(out, "appended 12 (") {
+		t.Errorf("import as bob*admin: %s", out)
+	}
+	if got := len(serverSums(t, dst, "bob")); got != 12 {
+		t.Errorf("bob holds %d messages, want 12", got)
+	}
+}
