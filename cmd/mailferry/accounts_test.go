@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -238,5 +241,100 @@ func TestLoginForms(t *testing.T) {
 	}
 	if got := len(serverSums(t, dst, "bob")); got != 12 {
 		t.Errorf("bob holds %d messages, want 12", got)
+	}
+}
+
+// countingProxy forwards connections to target and remembers how many
+// were open at once at the most.
+type countingProxy struct {
+	addr      string
+	mu        sync.Mutex
+	open, max int
+}
+
+func startCountingProxy(t *testing.T, target string) *countingProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &countingProxy{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				p.mu.Lock()
+				p.open++
+				p.max = max(p.max, p.open)
+				p.mu.Unlock()
+				done := make(chan struct{}, 2)
+				go func() { io.Copy(s, c); done <- struct{}{} }()
+				go func() { io.Copy(c, s); done <- struct{}{} }()
+				<-done
+				p.mu.Lock()
+				p.open--
+				p.mu.Unlock()
+			}()
+		}
+	}()
+	return p
+}
+
+func (p *countingProxy) most() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.max
+}
+
+// TestPerHostCap imports eight accounts into one server through a proxy
+// that counts the connections open at once: with --per-host 1 no more than
+// one account's connections (three: folders, reads, APPENDs) are ever
+// open; with --parallel 4 and no cap, more are.
+func TestPerHostCap(t *testing.T) {
+	var srcUsers, dstUsers []testserver.User
+	for i := range 8 {
+		srcUsers = append(srcUsers, testserver.User{Name: fmt.Sprintf("s%d", i), Password: "pw"})
+		dstUsers = append(dstUsers, testserver.User{Name: fmt.Sprintf("d%d", i), Password: "pw"}, testserver.User{Name: fmt.Sprintf("e%d", i), Password: "pw"})
+	}
+	src := testserver.StartDovecot(t, testserver.Options{Users: srcUsers})
+	dst := testserver.StartDovecot(t, testserver.Options{Users: dstUsers})
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "archive")
+	pw := writeSecret(t, "pw")
+	for i, u := range srcUsers {
+		seedMailbox(t, src, u.Name, 40)
+		runCLI(t, "export", "--from", "imap://"+u.Name+"@"+src.IMAPAddr, "--archive", arch, "--tls-ca", src.CAFile, "--password-file", pw, "--account", fmt.Sprintf("acct%d", i))
+	}
+	for _, tc := range []struct {
+		prefix            string
+		parallel, perHost string
+		atMost, atLeast   int
+	}{{"d", "4", "1", 3, 1}, {"e", "4", "0", 0, 4}} {
+		proxy := startCountingProxy(t, dst.IMAPAddr)
+		file := filepath.Join(dir, "accounts-"+tc.prefix+".csv")
+		var b strings.Builder
+		b.WriteString("account,destination,destination_user,destination_password_file\n")
+		for i := range 8 {
+			fmt.Fprintf(&b, "acct%d,imap://%s,%s%d,%s\n", i, proxy.addr, tc.prefix, i, pw)
+		}
+		os.WriteFile(file, []byte(b.String()), 0o600)
+		if out, err := runCLIErr("import", "--archive", arch, "--accounts", file, "--parallel", tc.parallel, "--per-host", tc.perHost,
+			"--max-messages-per-second", "200", "--tls-ca", dst.CAFile); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		m := proxy.most()
+		t.Logf("--parallel %s --per-host %s: at most %d connections open at once", tc.parallel, tc.perHost, m)
+		if (tc.atMost > 0 && m > tc.atMost) || m < tc.atLeast {
+			t.Errorf("--parallel %s --per-host %s: at most %d connections open at once, want between %d and %d", tc.parallel, tc.perHost, m, tc.atLeast, tc.atMost)
+		}
 	}
 }
