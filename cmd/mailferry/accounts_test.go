@@ -28,16 +28,17 @@ func withoutUIDs(lines []string) []string {
 	return sorted(out)
 }
 
-// TestImportAccounts exports six accounts with an administrator's login
-// into one archive and imports them into six users of a Dovecot with an
+// TestImportAccounts exports twenty accounts with an administrator's login
+// into one archive and imports them into twenty users of a Dovecot with an
 // administrator's login, three at once: one with a wrong password fails
 // alone and is named, the exit status says so; the
 // others land byte for byte; a run with the password fixed finishes only
 // that one; verify --accounts agrees. Two shards together cover every
 // account once.
 func TestImportAccounts(t *testing.T) {
+	const accountsN = 20
 	var srcUsers, dstUsers []testserver.User
-	for i := range 6 {
+	for i := range accountsN {
 		srcUsers = append(srcUsers, testserver.User{Name: fmt.Sprintf("s%d", i), Password: "src-pw"})
 		dstUsers = append(dstUsers, testserver.User{Name: fmt.Sprintf("d%d", i), Password: fmt.Sprintf("user-pw-%d", i)})
 	}
@@ -53,7 +54,7 @@ func TestImportAccounts(t *testing.T) {
 	write := func(badRow int) {
 		var b strings.Builder
 		b.WriteString("account,source,source_user,source_auth_user,source_password_file,destination,destination_user,destination_auth_user,destination_password_file\n")
-		for i := range 6 {
+		for i := range accountsN {
 			pw := adminPW
 			if i == badRow {
 				pw = wrongPW
@@ -68,7 +69,7 @@ func TestImportAccounts(t *testing.T) {
 	if out, err := runCLIErr("export", "--archive", arch, "--accounts", file, "--parallel", "3", "--tls-ca", src.CAFile); err != nil {
 		t.Fatalf("export --accounts: %v\n%s", err, out)
 	}
-	for i := range 6 {
+	for i := range accountsN {
 		if got, want := len(archiveSums(t, arch, fmt.Sprintf("acct%d", i))), 8+i; got != want {
 			t.Errorf("acct%d in the archive: %d messages, want %d", i, got, want)
 		}
@@ -76,13 +77,13 @@ func TestImportAccounts(t *testing.T) {
 	args := []string{"import", "--archive", arch, "--accounts", file, "--parallel", "3", "--per-host", "2", "--tls-ca", dst.CAFile}
 	report := filepath.Join(dir, "report.json")
 	out, err := runCLIErr(append(args, "--report", report)...)
-	if exitCodeOf(err) != 3 || !strings.Contains(err.Error(), "1 of 6 accounts did not complete: acct4") {
+	if exitCodeOf(err) != 3 || !strings.Contains(err.Error(), fmt.Sprintf("1 of %d accounts did not complete: acct4", accountsN)) {
 		t.Fatalf("import --accounts with one wrong password: exit %d, %v\n%s", exitCodeOf(err), err, out)
 	}
 	if b, _ := os.ReadFile(report); !strings.Contains(string(b), `"account": "acct3"`) {
 		t.Errorf("report: %.400s", b)
 	}
-	for i := range 6 {
+	for i := range accountsN {
 		want := withoutUIDs(serverSums(t, src, srcUsers[i].Name))
 		got := withoutUIDs(serverSums(t, dst, dstUsers[i].Name))
 		if i == 4 {
@@ -94,7 +95,7 @@ func TestImportAccounts(t *testing.T) {
 	}
 	write(-1)
 	out = runCLI(t, args...)
-	if !strings.Contains(out, "acct4") || strings.Count(out, " ok") != 6 {
+	if !strings.Contains(out, "acct4") || strings.Count(out, " ok") != accountsN {
 		t.Errorf("second run:\n%s", out)
 	}
 	if got, want := withoutUIDs(serverSums(t, dst, "d4")), withoutUIDs(serverSums(t, src, "s4")); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -106,14 +107,14 @@ func TestImportAccounts(t *testing.T) {
 	seen := map[string]int{}
 	for shard := range 2 {
 		out := runCLI(t, "verify", "--archive", arch, "--accounts", file, "--tls-ca", dst.CAFile, "--shard", fmt.Sprintf("%d/2", shard), "--json")
-		for i := range 6 {
+		for i := range accountsN {
 			if strings.Contains(out, fmt.Sprintf(`"account": "acct%d"`, i)) {
 				seen[fmt.Sprint(i)]++
 			}
 		}
 	}
-	if len(seen) != 6 {
-		t.Errorf("two shards covered %d accounts (%v), want each of 6 once", len(seen), seen)
+	if len(seen) != accountsN {
+		t.Errorf("two shards covered %d accounts (%v), want each of %d once", len(seen), seen, accountsN)
 	}
 	for k, n := range seen {
 		if n != 1 {
