@@ -42,7 +42,12 @@ func archiveCommand() *cli.Command {
 				Usage:     "list the messages of a snapshot, one a line",
 				ArgsUsage: "DIR",
 				Flags: []cli.Flag{accountFlag, snapshotFlag,
-					&cli.BoolFlag{Name: "json", Usage: "one JSON object a line: account, snapshot, folder, uid, id, size, flags, internal_date"},
+					&cli.BoolFlag{Name: "json", Usage: "one JSON object a line: account, snapshot, folder, uid, id, size, flags, internal_date, from, subject"},
+					&cli.StringSliceFlag{Name: "folder", Usage: "only folders whose name matches `REGEX` (repeatable)"},
+					&cli.StringFlag{Name: "from", Usage: "only messages whose From: header contains `TEXT` (any case)"},
+					&cli.StringFlag{Name: "subject", Usage: "only messages whose Subject: contains `TEXT` (any case)"},
+					&cli.StringFlag{Name: "since", Usage: "only messages of `DATE` (2024-01-31) or later, by internal date"},
+					&cli.StringFlag{Name: "before", Usage: "only messages before `DATE`, by internal date"},
 				},
 				Action: archiveLs,
 			},
@@ -144,6 +149,8 @@ type lsRecord struct {
 	Size         int64     `json:"size"`
 	Flags        []string  `json:"flags"`
 	InternalDate string    `json:"internal_date"`
+	From         string    `json:"from"`
+	Subject      string    `json:"subject"`
 }
 
 func selectSnapshot(c *cli.Context, a *archive.Archive) (archive.SnapshotInfo, error) {
@@ -167,14 +174,34 @@ func archiveLs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	f, err := lsFilterFrom(c)
+	if err != nil {
+		return err
+	}
+	idx, _, err := a.Index()
+	if err != nil {
+		return err
+	}
+	rd, err := a.NewReader(idx)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
 	out := bufio.NewWriter(c.App.Writer)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	asJSON := c.Bool("json")
+	if !asJSON {
+		fmt.Fprintln(out, "FOLDER\tUID\tDATE\tFROM\tSUBJECT\tSIZE\tFLAGS\tID")
+	}
 	return a.ReadSnapshot(snap.ID, func(rec format.SnapshotRecord) error {
 		m := rec.Message
-		if m == nil {
+		if m == nil || !f.keeps(m) {
+			return nil
+		}
+		from, subject := headerSummary(rd, m.ID)
+		if !f.matches(from, subject) {
 			return nil
 		}
 		flags := []string(m.Flags)
@@ -184,12 +211,13 @@ func archiveLs(c *cli.Context) error {
 		date := m.InternalDate.Format(time.RFC3339)
 		if asJSON {
 			return enc.Encode(lsRecord{Account: snap.Account, Snapshot: snap.ID.String(), Folder: m.Folder, UID: m.UID, UIDL: m.UIDL,
-				ID: m.ID, Size: m.Size, Flags: flags, InternalDate: date})
+				ID: m.ID, Size: m.Size, Flags: flags, InternalDate: date, From: from, Subject: subject})
 		}
 		for i, f := range flags {
 			flags[i] = quoteIfNeeded(f)
 		}
-		_, err := fmt.Fprintf(out, "%s\t%d\t%s\t%d\t%s\t%s\n", format.QuoteName(m.Folder), m.UID, m.ID, m.Size, date, strings.Join(flags, " "))
+		_, err := fmt.Fprintf(out, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", format.QuoteName(m.Folder), m.UID, m.InternalDate.Format("2006-01-02 15:04"),
+			quoteIfNeeded(from), quoteIfNeeded(subject), bytesHuman(m.Size), strings.Join(flags, " "), m.ID.Short())
 		return err
 	})
 }

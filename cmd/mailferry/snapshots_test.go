@@ -101,3 +101,40 @@ func TestExtractRefusesATargetWithMail(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveLsFilters: archive ls shows date, sender and subject (encoded
+// words decoded) and keeps what --folder, --from, --subject, --since and
+// --before ask for.
+func TestArchiveLsFilters(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "a")
+	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch)
+	all := runCLI(t, "archive", "ls", arch)
+	if !strings.Contains(all, "FROM\tSUBJECT") || !strings.Contains(all, "Henrik Åström") || !strings.Contains(all, "Running late") {
+		t.Errorf("text listing lacks senders or subjects:\n%s", all)
+	}
+	count := func(args ...string) int {
+		out := strings.TrimSpace(runCLI(t, append([]string{"archive", "ls", arch, "--json"}, args...)...))
+		if out == "" {
+			return 0
+		}
+		return len(strings.Split(out, "\n"))
+	}
+	total := count()
+	for _, tc := range []struct {
+		args []string
+		want func(n int) bool
+	}{
+		{[]string{"--subject", "running LATE"}, func(n int) bool { return n == 1 }},
+		{[]string{"--from", "judy@"}, func(n int) bool { return n >= 1 && n < total }},
+		{[]string{"--folder", "^INBOX$"}, func(n int) bool { return n > 0 && n < total }},
+		{[]string{"--since", "2000-01-01"}, func(n int) bool { return n == total }},
+		{[]string{"--before", "2000-01-01"}, func(n int) bool { return n == 0 }},
+	} {
+		if n := count(tc.args...); !tc.want(n) {
+			t.Errorf("ls %v: %d of %d messages", tc.args, n, total)
+		}
+	}
+	if _, err := runCLIErr("archive", "ls", arch, "--since", "yesterday"); exitCodeOf(err) != 2 {
+		t.Errorf("--since yesterday: exit %d, want 2", exitCodeOf(err))
+	}
+}

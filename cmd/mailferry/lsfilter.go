@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"net/textproto"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/format"
+	"github.com/urfave/cli/v2"
+)
+
+// lsFilter is what archive ls keeps.
+type lsFilter struct {
+	folders       []*regexp.Regexp
+	from, subject string // lower case
+	since, before time.Time
+}
+
+func lsFilterFrom(c *cli.Context) (lsFilter, error) {
+	var f lsFilter
+	var err error
+	if f.folders, err = regexps("folder", c.StringSlice("folder")); err != nil {
+		return f, err
+	}
+	f.from, f.subject = strings.ToLower(c.String("from")), strings.ToLower(c.String("subject"))
+	for _, d := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &f.since}, {"before", &f.before}} {
+		if v := c.String(d.name); v != "" {
+			if *d.t, err = time.ParseInLocation("2006-01-02", v, time.Local); err != nil {
+				return f, cli.Exit(fmt.Sprintf("--%s %q: want a date as 2024-01-31", d.name, v), exitStatusUsage)
+			}
+		}
+	}
+	return f, nil
+}
+
+// keeps judges what the snapshot says of a message.
+func (f lsFilter) keeps(m *format.Message) bool {
+	if len(f.folders) > 0 {
+		match := false
+		for _, re := range f.folders {
+			match = match || re.MatchString(m.Folder)
+		}
+		if !match {
+			return false
+		}
+	}
+	return (f.since.IsZero() || !m.InternalDate.Before(f.since)) && (f.before.IsZero() || m.InternalDate.Before(f.before))
+}
+
+// matches judges what the headers say.
+func (f lsFilter) matches(from, subject string) bool {
+	return strings.Contains(strings.ToLower(from), f.from) && strings.Contains(strings.ToLower(subject), f.subject)
+}
+
+// maxSummaryHeader bounds what is read of a message to find its From:
+// and Subject:.
+const maxSummaryHeader = 256 << 10
+
+// headerSummary reads a stored message's From: and Subject:, encoded words
+// decoded; "" for what cannot be read.
+func headerSummary(rd *archive.Reader, id format.ID) (from, subject string) {
+	rc, _, err := rd.Open(id)
+	if err != nil {
+		return "", ""
+	}
+	defer rc.Close()
+	br := bufio.NewReader(io.LimitReader(rc, maxSummaryHeader))
+	var hdr bytes.Buffer
+	for {
+		line, err := br.ReadBytes('\n')
+		hdr.Write(line)
+		if err != nil || len(bytes.TrimRight(line, "\r\n")) == 0 {
+			break
+		}
+	}
+	h, _ := textproto.NewReader(bufio.NewReader(&hdr)).ReadMIMEHeader()
+	dec := new(mime.WordDecoder)
+	decode := func(v string) string {
+		if d, err := dec.DecodeHeader(v); err == nil {
+			return d
+		}
+		return v
+	}
+	return decode(h.Get("From")), decode(h.Get("Subject"))
+}
