@@ -21,6 +21,9 @@ func extractCommand() *cli.Command {
 			"   eml:PATH      one .eml file per message, a directory per folder",
 		Flags: []cli.Flag{accountFlag, snapshotFlag,
 			&cli.StringFlag{Name: "to", Usage: "the `TARGET` to write (see above); it must not hold mail already", Required: true},
+			&cli.StringSliceFlag{Name: "include", Usage: "only folders whose name matches `REGEX` (repeatable)"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "not the folders whose name matches `REGEX` (repeatable)"},
+			&cli.StringSliceFlag{Name: "id", Usage: "only the message whose id starts with `PREFIX` (repeatable; archive ls shows the ids)"},
 		},
 		Action: runExtract,
 	}
@@ -57,11 +60,15 @@ func runExtract(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sel, err := extractSelection(c)
+	if err != nil {
+		return err
+	}
 	t, err := openLocalTarget(c.String("to"))
 	if err != nil {
 		return err
 	}
-	rep, err := local.Extract(c.Context, a, snap.ID, t)
+	rep, err := local.Extract(c.Context, a, snap.ID, t, sel)
 	if rep != nil {
 		for _, f := range rep.Failures {
 			fmt.Fprintln(c.App.ErrWriter, "FAILED:", f)
@@ -76,4 +83,44 @@ func runExtract(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("extract incomplete: %d messages failed", len(rep.Failures)), 3)
 	}
 	return nil
+}
+
+// extractSelection is what --include, --exclude and --id keep.
+func extractSelection(c *cli.Context) (local.Selection, error) {
+	var sel local.Selection
+	include, exclude, err := folderPatterns(c, nil)
+	if err != nil {
+		return sel, err
+	}
+	if len(include)+len(exclude) > 0 {
+		sel.Folder = func(name string) bool {
+			in := len(include) == 0
+			for _, re := range include {
+				in = in || re.MatchString(name)
+			}
+			for _, re := range exclude {
+				in = in && !re.MatchString(name)
+			}
+			return in
+		}
+	}
+	var ids []string
+	for _, p := range c.StringSlice("id") {
+		p = strings.ToLower(p)
+		if len(p) < 4 || strings.Trim(p, "0123456789abcdef") != "" {
+			return sel, cli.Exit(fmt.Sprintf("--id %q: give a message id or a prefix of at least 4 hex digits", p), exitStatusUsage)
+		}
+		ids = append(ids, p)
+	}
+	if len(ids) > 0 {
+		sel.Message = func(m format.Message) bool {
+			for _, p := range ids {
+				if strings.HasPrefix(m.ID.String(), p) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return sel, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,53 @@ func TestArchiveLsFilters(t *testing.T) {
 	}
 	if _, err := runCLIErr("archive", "ls", arch, "--since", "yesterday"); exitCodeOf(err) != 2 {
 		t.Errorf("--since yesterday: exit %d, want 2", exitCodeOf(err))
+	}
+}
+
+// TestExtractOneFolderAndOneMessage: extract --include writes one folder
+// and nothing else; --id writes one message and the folder it is in.
+func TestExtractOneFolderAndOneMessage(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "a")
+	runCLI(t, "export", "--from", "maildir:../../testdata/maildir", "--archive", arch)
+	var recs []lsRecord
+	for _, l := range strings.Split(strings.TrimSpace(runCLI(t, "archive", "ls", arch, "--json")), "\n") {
+		var r lsRecord
+		json.Unmarshal([]byte(l), &r)
+		recs = append(recs, r)
+	}
+	inbox := 0
+	for _, r := range recs {
+		if r.Folder == "INBOX" {
+			inbox++
+		}
+	}
+	one := filepath.Join(t.TempDir(), "inbox")
+	out := runCLI(t, "archive", "extract", arch, "--to", "eml:"+one, "--include", "^INBOX$")
+	if !strings.Contains(out, fmt.Sprintf("1 folders, %d messages", inbox)) {
+		t.Errorf("extract --include ^INBOX$: %s (INBOX holds %d)", out, inbox)
+	}
+	// A message the sample holds once (some are in two folders).
+	times := map[format.ID]int{}
+	for _, r := range recs {
+		times[r.ID]++
+	}
+	pick := recs[0]
+	for _, r := range recs {
+		if times[r.ID] == 1 {
+			pick = r
+			break
+		}
+	}
+	msg := filepath.Join(t.TempDir(), "msg")
+	out = runCLI(t, "archive", "extract", arch, "--to", "eml:"+msg, "--id", pick.ID.String()[:10])
+	if !strings.Contains(out, "1 folders, 1 messages") {
+		t.Errorf("extract --id: %s", out)
+	}
+	files, _ := filepath.Glob(filepath.Join(msg, "*", "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("extract --id wrote %d files", len(files))
+	}
+	if b, _ := os.ReadFile(files[0]); format.Sum(b) != pick.ID {
+		t.Errorf("the extracted message is not the one asked for")
 	}
 }

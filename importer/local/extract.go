@@ -33,9 +33,23 @@ type Report struct {
 	Failures []string
 }
 
-// Extract writes every folder and message of a snapshot into t. A message
-// the archive cannot give back intact is reported and the rest go on.
-func Extract(ctx context.Context, a *archive.Archive, snap format.ID, t Target) (*Report, error) {
+// Selection picks what Extract writes; the zero value picks everything.
+type Selection struct {
+	// Folder, if set, keeps the folders it returns true for.
+	Folder func(name string) bool
+	// Message, if set, keeps the messages it returns true for.
+	Message func(m format.Message) bool
+}
+
+func (s Selection) keeps(m format.Message) bool {
+	return (s.Folder == nil || s.Folder(m.Folder)) && (s.Message == nil || s.Message(m))
+}
+
+// Extract writes the messages of a snapshot that sel keeps into t, with
+// their folders (only those that hold a kept message, when sel picks some)
+// and subscriptions. A message that cannot be read or delivered is a
+// failure of its own; the others go on.
+func Extract(ctx context.Context, a *archive.Archive, snap format.ID, t Target, sel Selection) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Snapshot: snap}
 	idx, _, err := a.Index()
@@ -47,22 +61,42 @@ func Extract(ctx context.Context, a *archive.Archive, snap format.ID, t Target) 
 		return nil, err
 	}
 	defer r.Close()
+	all := sel.Folder == nil && sel.Message == nil
+	folders := map[string]format.Folder{}
+	created := map[string]bool{}
 	var subscribed []string
+	create := func(f format.Folder) error {
+		if created[f.Name] {
+			return nil
+		}
+		created[f.Name] = true
+		rep.Folders++
+		if f.Subscribed {
+			subscribed = append(subscribed, f.Name)
+		}
+		if err := t.CreateFolder(f); err != nil {
+			return fmt.Errorf("create folder %q: %w", f.Name, err)
+		}
+		return nil
+	}
 	err = a.ReadSnapshot(snap, func(rec format.SnapshotRecord) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if f := rec.Folder; f != nil {
-			rep.Folders++
-			if f.Subscribed {
-				subscribed = append(subscribed, f.Name)
-			}
-			if err := t.CreateFolder(*f); err != nil {
-				return fmt.Errorf("create folder %q: %w", f.Name, err)
+			folders[f.Name] = *f
+			if all {
+				return create(*f)
 			}
 			return nil
 		}
 		m := rec.Message
+		if !sel.keeps(*m) {
+			return nil
+		}
+		if err := create(folders[m.Folder]); err != nil {
+			return err
+		}
 		rc, _, err := r.Open(m.ID)
 		if err != nil {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("folder %q uid %d: %v", m.Folder, m.UID, err))

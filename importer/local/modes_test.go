@@ -62,7 +62,7 @@ func TestExtractsArePrivate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := Extract(context.Background(), a, snap, tg)
+			rep, err := Extract(context.Background(), a, snap, tg, Selection{})
 			if err != nil || len(rep.Failures) > 0 || rep.Messages != 6 {
 				t.Fatalf("extract: %v %+v", err, rep)
 			}
