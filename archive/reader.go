@@ -221,3 +221,15 @@ func (m *messageReader) finish() error {
 }
 
 func (m *messageReader) Close() error { return nil }
+
+// OpenReader loads the index and returns a Reader on it: what a command
+// that only reads messages needs. The index files that could not be read
+// come back as problems; their messages are not found.
+func (a *Archive) OpenReader() (*Reader, []IndexProblem, error) {
+	idx, problems, err := a.Index()
+	if err != nil {
+		return nil, problems, err
+	}
+	r, err := a.NewReader(idx)
+	return r, problems, err
+}

@@ -16,11 +16,7 @@ import (
 // POP3 applies deletions at QUIT, so a failure before it deletes nothing.
 func (p *pop3Source) DeleteExported(ctx context.Context, a *archive.Archive, snap format.ID) error {
 	s := p.s
-	idx, _, err := a.Index()
-	if err != nil {
-		return err
-	}
-	rd, err := a.NewReader(idx)
+	rd, _, err := a.OpenReader()
 	if err != nil {
 		return err
 	}

@@ -157,11 +157,8 @@ func (im *importer) run(ctx context.Context) error {
 		return err
 	}
 	if im.reader = im.opts.Reader; im.reader == nil {
-		idx, _, err := im.a.Index()
-		if err != nil {
-			return err
-		}
-		if im.reader, err = im.a.NewReader(idx); err != nil {
+		var err error
+		if im.reader, _, err = im.a.OpenReader(); err != nil {
 			return err
 		}
 		defer im.reader.Close()

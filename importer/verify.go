@@ -416,11 +416,8 @@ type lazyReader struct {
 
 func (l *lazyReader) reader() (*archive.Reader, error) {
 	if l.rd == nil {
-		idx, _, err := l.a.Index()
-		if err != nil {
-			return nil, err
-		}
-		if l.rd, err = l.a.NewReader(idx); err != nil {
+		var err error
+		if l.rd, _, err = l.a.OpenReader(); err != nil {
 			return nil, err
 		}
 	}

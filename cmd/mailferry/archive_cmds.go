@@ -178,11 +178,7 @@ func archiveLs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	idx, _, err := a.Index()
-	if err != nil {
-		return err
-	}
-	rd, err := a.NewReader(idx)
+	rd, _, err := a.OpenReader()
 	if err != nil {
 		return err
 	}

@@ -52,11 +52,7 @@ func (s Selection) keeps(m format.Message) bool {
 func Extract(ctx context.Context, a *archive.Archive, snap format.ID, t Target, sel Selection) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Snapshot: snap}
-	idx, _, err := a.Index()
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.NewReader(idx)
+	r, _, err := a.OpenReader()
 	if err != nil {
 		return nil, err
 	}
