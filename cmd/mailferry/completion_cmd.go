@@ -53,7 +53,10 @@ func completionCommand() *cli.Command {
 			case "zsh":
 				fmt.Fprint(c.App.Writer, zshCompletion)
 			case "fish":
-				s, err := c.App.ToFishCompletion()
+				// From a fresh definition: urfave/cli grafts its help
+				// command into the running one, which the fish generator
+				// can walk into forever.
+				s, err := newApp().ToFishCompletion()
 				if err != nil {
 					return err
 				}
@@ -71,7 +74,7 @@ func manCommand() *cli.Command {
 		Name:  "man",
 		Usage: "print the manual page (man -l <(mailferry man))",
 		Action: func(c *cli.Context) error {
-			s, err := c.App.ToManWithSection(1)
+			s, err := newApp().ToManWithSection(1)
 			if err != nil {
 				return err
 			}
