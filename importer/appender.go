@@ -73,7 +73,7 @@ func (w *worker) send(ctx context.Context, todo []prepared) error {
 		if attempt > 0 || pause > 0 {
 			w.dropAppender()
 			if pause > 0 {
-				if err := sleep(ctx, pause); err != nil {
+				if err := mailconn.Sleep(ctx, pause); err != nil {
 					return context.Cause(ctx)
 				}
 			} else if err := w.backoff.Wait(ctx); err != nil {
@@ -241,10 +241,10 @@ func (w *worker) streamOnce(ctx context.Context, todo []prepared, refused map[st
 	for a := range answers {
 		var ce *mailconn.CommandError
 		switch {
-		case errors.As(a.err, &ce) && throttled(ce) > 0:
+		case errors.As(a.err, &ce) && mailconn.ThrottleWait(ce) > 0:
 			// Not refused: asked to come back later. What it held did
 			// not land; the next attempt settles and sends it again.
-			wait = max(wait, throttled(ce))
+			wait = max(wait, mailconn.ThrottleWait(ce))
 			throttles++
 		case errors.As(a.err, &ce) && len(a.group) > 1:
 			alone = append(alone, a.group...)

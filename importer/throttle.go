@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"context"
 	"time"
 
 	"github.com/mailferry/mailferry/internal/mailconn"
@@ -11,9 +10,6 @@ import (
 // throttled. Suggested Backoff Time: 5139 milliseconds" (see
 // mailconn.ThrottleWait): the import waits that long, reports it, and
 // sends again on a fresh connection.
-
-// throttled returns the backoff a throttled answer asks for, or 0.
-func throttled(ce *mailconn.CommandError) time.Duration { return mailconn.ThrottleWait(ce) }
 
 // throttledFor counts an attempt's throttled answers and returns how long
 // to wait, or 0 once the run has waited maxThrottleWait in all.
@@ -37,16 +33,4 @@ type throttledError struct {
 
 func (e *throttledError) Error() string {
 	return "the server throttled the import (asked to wait " + e.wait.String() + ")"
-}
-
-// sleep waits d, or less if ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -57,8 +57,11 @@ func (b *Backoff) Next() time.Duration {
 
 // Wait sleeps for Next, or returns ctx's cause (context.Cause) if ctx
 // ends first, so that a caller passing it on says why it stopped.
-func (b *Backoff) Wait(ctx context.Context) error {
-	t := time.NewTimer(b.Next())
+func (b *Backoff) Wait(ctx context.Context) error { return Sleep(ctx, b.Next()) }
+
+// Sleep waits d, or returns ctx's cause if ctx ends first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

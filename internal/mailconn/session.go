@@ -94,12 +94,8 @@ func (s *Session) DoN(ctx context.Context, retries int, fn func(*imapclient.Clie
 			s.Throttled++
 			s.ThrottleWait += d
 			s.Drop()
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return context.Cause(ctx)
+			if err := Sleep(ctx, d); err != nil {
+				return err
 			}
 			attempt--
 			continue
