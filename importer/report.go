@@ -1,7 +1,8 @@
 package importer
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -80,11 +81,4 @@ type Item struct {
 func (r *ImportReport) Complete() bool { return len(r.Failed) == 0 && r.Deferred == 0 }
 
 // Reasons returns map keys in a stable order, for printing.
-func Reasons(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func Reasons(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
-	"github.com/urfave/cli/v2"
 )
 
 // testArchive stores messages under one snapshot of account acct, folder
@@ -57,21 +55,10 @@ func testArchive(t *testing.T, acct, folder string, n int) (string, map[format.I
 	return dir, msgs
 }
 
-func exitCode(err error) int {
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
-
 func TestArchiveVerifyWithoutSnapshot(t *testing.T) {
 	dir, _ := testArchive(t, "u@h", "INBOX", 5)
 	out, err := runCLIErr("archive", "verify", dir)
-	if exitCode(err) != 0 || !strings.Contains(out, "archive intact") {
+	if exitCodeOf(err) != 0 || !strings.Contains(out, "archive intact") {
 		t.Fatalf("intact archive: %v\n%s", err, out)
 	}
 	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*"))
@@ -79,8 +66,8 @@ func TestArchiveVerifyWithoutSnapshot(t *testing.T) {
 		os.Remove(s)
 	}
 	out, err = runCLIErr("archive", "verify", dir)
-	if exitCode(err) != 1 || strings.Contains(out, "intact\n") || !strings.Contains(out, "no snapshot") {
-		t.Fatalf("archive without snapshot: exit %d\n%s", exitCode(err), out)
+	if exitCodeOf(err) != 1 || strings.Contains(out, "intact\n") || !strings.Contains(out, "no snapshot") {
+		t.Fatalf("archive without snapshot: exit %d\n%s", exitCodeOf(err), out)
 	}
 }
 
@@ -141,8 +128,8 @@ func TestArchiveRepairCommand(t *testing.T) {
 				t.Fatalf("%d index files", len(index))
 			}
 			c.damage(t, index)
-			if out, err := runCLIErr("archive", "verify", dir); exitCode(err) != 1 {
-				t.Fatalf("verify of the damaged archive: exit %d\n%s", exitCode(err), out)
+			if out, err := runCLIErr("archive", "verify", dir); exitCodeOf(err) != 1 {
+				t.Fatalf("verify of the damaged archive: exit %d\n%s", exitCodeOf(err), out)
 			}
 			out := runCLI(t, "archive", "repair", dir)
 			if !strings.Contains(out, "rebuilt") {
