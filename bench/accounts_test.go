@@ -14,20 +14,48 @@ import (
 	"github.com/mailferry/mailferry/internal/testserver"
 )
 
-// TestBulkImportSpeed imports MAILFERRY_BENCH_ACCOUNTS accounts (default
-// 20) of MAILFERRY_BENCH_MESSAGES messages each (default 1000) from one
-// archive into fresh Dovecot users: one mailferry process per account run
-// one after another, then import --accounts with --parallel 1, 2, 4 and 8,
-// and prints the total throughput and peak RSS of each.
-func TestBulkImportSpeed(t *testing.T) {
-	n := 1000
+// bulkSize is the bulk benchmarks' size: MAILFERRY_BENCH_ACCOUNTS accounts
+// (default 20) of MAILFERRY_BENCH_MESSAGES messages each (default 1000).
+func bulkSize() (accounts, messages int) {
+	messages = 1000
 	if os.Getenv("MAILFERRY_BENCH_MESSAGES") != "" {
-		n = messageCount()
+		messages = messageCount()
 	}
-	accounts, _ := strconv.Atoi(envOr("MAILFERRY_BENCH_ACCOUNTS", "20"))
-	settings := []string{"one process per account", "--parallel 1", "--parallel 2", "--parallel 4", "--parallel 8"}
+	accounts, _ = strconv.Atoi(envOr("MAILFERRY_BENCH_ACCOUNTS", "20"))
+	return accounts, messages
+}
+
+// bulkRuns are the runs of a bulk benchmark: one process per account, then
+// --accounts at each --parallel.
+var bulkRuns = []string{"one process per account", "--parallel 1", "--parallel 2", "--parallel 4", "--parallel 8"}
+
+// measureBulk times each of bulkRuns (run s: one(s, i) for each account
+// when s is 0, else many(s, parallel)) and prints its total throughput and
+// peak RSS.
+func measureBulk(title string, accounts, n int, raw int64, one func(s, i int) timed, many func(s int, parallel string) timed) {
+	fmt.Printf("\n%d accounts of %d messages (%.1f MB each) %s:\n", accounts, n, float64(raw)/1e6, title)
+	fmt.Printf("%-26s %12s %10s %14s\n", "run", "messages/s", "MB/s", "peak RSS MiB")
+	for s, run := range bulkRuns {
+		var r timed
+		if s == 0 {
+			for i := range accounts {
+				t := one(s, i)
+				r.wall += t.wall
+				r.rssKiB = max(r.rssKiB, t.rssKiB)
+			}
+		} else {
+			r = many(s, strings.Fields(run)[1])
+		}
+		fmt.Printf("%-26s %12.0f %10.1f %14.1f\n", run, float64(accounts*n)/r.wall.Seconds(), float64(accounts)*float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024)
+	}
+}
+
+// TestBulkImportSpeed imports the accounts of bulkSize from one archive
+// into fresh Dovecot users, as measureBulk runs them.
+func TestBulkImportSpeed(t *testing.T) {
+	accounts, n := bulkSize()
 	var users []testserver.User
-	for s := range settings {
+	for s := range bulkRuns {
 		for i := range accounts {
 			users = append(users, testserver.User{Name: fmt.Sprintf("b%d-%d", s, i), Password: "bench-pw"})
 		}
@@ -44,18 +72,12 @@ func TestBulkImportSpeed(t *testing.T) {
 		}
 	}
 	env := []string{"MAILFERRY_PASSWORD=bench-pw"}
-	fmt.Printf("\n%d accounts of %d messages (%.1f MB each) into fresh loopback Dovecot users (STARTTLS):\n", accounts, n, float64(raw)/1e6)
-	fmt.Printf("%-26s %12s %10s %14s\n", "run", "messages/s", "MB/s", "peak RSS MiB")
-	for s, setting := range settings {
-		var r timed
-		if s == 0 {
-			for i := range accounts {
-				one := timeRun(t, env, bin, "import", "--archive", arch, "--account", fmt.Sprintf("acct%d", i),
-					"--to", fmt.Sprintf("imap://b0-%d@%s", i, d.IMAPAddr), "--tls-ca", d.CAFile)
-				r.wall += one.wall
-				r.rssKiB = max(r.rssKiB, one.rssKiB)
-			}
-		} else {
+	measureBulk("into fresh loopback Dovecot users (STARTTLS)", accounts, n, raw,
+		func(s, i int) timed {
+			return timeRun(t, env, bin, "import", "--archive", arch, "--account", fmt.Sprintf("acct%d", i),
+				"--to", fmt.Sprintf("imap://b%d-%d@%s", s, i, d.IMAPAddr), "--tls-ca", d.CAFile)
+		},
+		func(s int, parallel string) timed {
 			file := filepath.Join(work, fmt.Sprintf("accounts%d.csv", s))
 			var b strings.Builder
 			b.WriteString("account,destination,destination_user,destination_password_env\n")
@@ -63,9 +85,6 @@ func TestBulkImportSpeed(t *testing.T) {
 				fmt.Fprintf(&b, "acct%d,imap://%s,b%d-%d,MAILFERRY_PASSWORD\n", i, d.IMAPAddr, s, i)
 			}
 			os.WriteFile(file, []byte(b.String()), 0o600)
-			r = timeRun(t, env, bin, "import", "--archive", arch, "--accounts", file, "--parallel", strings.Fields(setting)[1], "--tls-ca", d.CAFile)
-		}
-		total := float64(accounts * n)
-		fmt.Printf("%-26s %12.0f %10.1f %14.1f\n", setting, total/r.wall.Seconds(), float64(accounts)*float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKiB)/1024)
-	}
+			return timeRun(t, env, bin, "import", "--archive", arch, "--accounts", file, "--parallel", parallel, "--tls-ca", d.CAFile)
+		})
 }
