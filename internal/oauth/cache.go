@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,11 +144,21 @@ func readSecret(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	tok, err := FileSource{Path: path}.Token(context.Background())
+	// A secret is its file's first line as it is, not parsed as a token.
+	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("client secret file: %w", err)
 	}
-	return tok, nil
+	defer f.Close()
+	b, err := readCapped(f)
+	if err != nil {
+		return "", fmt.Errorf("client secret file %s: %w", path, err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	if line = strings.TrimRight(line, "\r"); line == "" {
+		return "", fmt.Errorf("client secret file %s: its first line is empty", path)
+	}
+	return line, nil
 }
 
 // describe turns the authorization server's refusal into words, without

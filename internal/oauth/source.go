@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,11 +37,11 @@ func (s FileSource) Token(context.Context) (string, error) {
 		return "", fmt.Errorf("oauth2 token file: %w", err)
 	}
 	defer f.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(&limitedReader{f, maxTokenBytes}); err != nil {
+	b, err := readCapped(f)
+	if err != nil {
 		return "", fmt.Errorf("oauth2 token file %s: %w", s.Path, err)
 	}
-	tok, err := parseToken(b.Bytes())
+	tok, err := parseToken(b)
 	if err != nil {
 		return "", fmt.Errorf("oauth2 token file %s: %w", s.Path, err)
 	}
@@ -99,21 +100,13 @@ func parseToken(b []byte) (string, error) {
 	return tok, nil
 }
 
-type limitedReader struct {
-	r interface{ Read([]byte) (int, error) }
-	n int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, fmt.Errorf("more than %d bytes: not a token", maxTokenBytes)
+// readCapped reads r whole, refusing more than maxTokenBytes.
+func readCapped(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxTokenBytes+1))
+	if err == nil && len(b) > maxTokenBytes {
+		err = fmt.Errorf("more than %d bytes: not a token", maxTokenBytes)
 	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
+	return b, err
 }
 
 type limitedWriter struct {
