@@ -233,3 +233,17 @@ func (a *Archive) OpenReader() (*Reader, []IndexProblem, error) {
 	r, err := a.NewReader(idx)
 	return r, problems, err
 }
+
+// Header returns a message's first chunk: its header section up to and
+// including the empty line that ends it (cut at the header chunk's limit),
+// checked against its hash, without reading the body.
+func (r *Reader) Header(id format.ID) ([]byte, error) {
+	m, ok := r.idx.message(id)
+	if !ok {
+		return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if len(m.chunks) == 0 {
+		return nil, nil
+	}
+	return r.Chunk(m.chunks[0])
+}

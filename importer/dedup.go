@@ -2,7 +2,6 @@ package importer
 
 import (
 	"bufio"
-	"io"
 	"net/textproto"
 	"strings"
 
@@ -19,16 +18,12 @@ func headerMessageID(hdr []byte) string {
 	return strings.TrimSpace(h.Get("Message-Id"))
 }
 
-// messageID reads a stored message's Message-ID header.
+// messageID reads a stored message's Message-ID header (from its header
+// chunk alone).
 func messageID(rd *archive.Reader, id format.ID) (string, error) {
-	rc, _, err := rd.Open(id)
+	hdr, err := rd.Header(id)
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
-	h, err := textproto.NewReader(bufio.NewReader(io.LimitReader(rc, 1<<20))).ReadMIMEHeader()
-	if err != nil && len(h) == 0 {
-		return "", nil
-	}
-	return strings.TrimSpace(h.Get("Message-Id")), nil
+	return headerMessageID(hdr), nil
 }

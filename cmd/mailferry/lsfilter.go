@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"mime"
 	"net/textproto"
 	"regexp"
@@ -62,28 +61,14 @@ func (f lsFilter) matches(from, subject string) bool {
 	return strings.Contains(strings.ToLower(from), f.from) && strings.Contains(strings.ToLower(subject), f.subject)
 }
 
-// maxSummaryHeader bounds what is read of a message to find its From:
-// and Subject:.
-const maxSummaryHeader = 256 << 10
-
-// headerSummary reads a stored message's From: and Subject:, encoded words
-// decoded; "" for what cannot be read.
+// headerSummary reads a stored message's From: and Subject: from its
+// header chunk, encoded words decoded; "" for what cannot be read.
 func headerSummary(rd *archive.Reader, id format.ID) (from, subject string) {
-	rc, _, err := rd.Open(id)
+	hdr, err := rd.Header(id)
 	if err != nil {
 		return "", ""
 	}
-	defer rc.Close()
-	br := bufio.NewReader(io.LimitReader(rc, maxSummaryHeader))
-	var hdr bytes.Buffer
-	for {
-		line, err := br.ReadBytes('\n')
-		hdr.Write(line)
-		if err != nil || len(bytes.TrimRight(line, "\r\n")) == 0 {
-			break
-		}
-	}
-	h, _ := textproto.NewReader(bufio.NewReader(&hdr)).ReadMIMEHeader()
+	h, _ := textproto.NewReader(bufio.NewReader(bytes.NewReader(hdr))).ReadMIMEHeader()
 	dec := new(mime.WordDecoder)
 	decode := func(v string) string {
 		if d, err := dec.DecodeHeader(v); err == nil {
