@@ -315,13 +315,7 @@ func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions
 	if err != nil {
 		return nil, err
 	}
-	var src export.Source
-	switch {
-	case ep.IsIMAP():
-		src = export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: row.Name, Dial: dialer.Dial})
-	default:
-		src = export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3})
-	}
+	src := serverSource(dialer, ep) // recorded under row.Name: see opts
 	include, exclude, err := folderPatterns(c, &row)
 	if err != nil {
 		return nil, err

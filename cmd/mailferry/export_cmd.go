@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/export"
+	"github.com/mailferry/mailferry/internal/mailconn"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,8 +83,8 @@ type exportSource struct {
 
 // exportSources is every source export reads, by --from scheme.
 var exportSources = []exportSource{
-	{schemes: []string{"imap", "imaps"}, kind: "IMAP", server: true, only: []string{"connections"}, open: openIMAPSource},
-	{schemes: []string{"pop3", "pop3s"}, kind: "POP3", server: true, only: []string{"delete-after-export"}, open: openPOP3Source},
+	{schemes: []string{"imap", "imaps"}, kind: "IMAP", server: true, only: []string{"connections"}, open: openServerSource},
+	{schemes: []string{"pop3", "pop3s"}, kind: "POP3", server: true, only: []string{"delete-after-export"}, open: openServerSource},
 	{schemes: []string{"maildir"}, kind: "Maildir", open: func(_ *cli.Context, from string) (export.Source, error) {
 		return export.OpenMaildir(localPath(from))
 	}},
@@ -212,22 +213,22 @@ func runExport(c *cli.Context) error {
 	return finishExport(c, rep, err)
 }
 
-// openIMAPSource dials nothing yet: connections open as the export needs
-// them.
-func openIMAPSource(c *cli.Context, from string) (export.Source, error) {
+// openServerSource dials nothing yet: connections open as the export
+// needs them.
+func openServerSource(c *cli.Context, from string) (export.Source, error) {
 	dialer, ep, err := dialerFor(c, from)
 	if err != nil {
 		return nil, err
 	}
-	return export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: ep.Account(), Dial: dialer.Dial}), nil
+	return serverSource(dialer, ep), nil
 }
 
-func openPOP3Source(c *cli.Context, from string) (export.Source, error) {
-	dialer, ep, err := dialerFor(c, from)
-	if err != nil {
-		return nil, err
+// serverSource is the export source of an IMAP or POP3 endpoint.
+func serverSource(dialer *mailconn.Dialer, ep mailconn.Endpoint) export.Source {
+	if ep.IsIMAP() {
+		return export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: ep.Account(), Dial: dialer.Dial})
 	}
-	return export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3}), nil
+	return export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3})
 }
 
 func printPlans(c *cli.Context, plans []export.FolderPlan) error {
