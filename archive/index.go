@@ -175,8 +175,24 @@ func (idx *Index) chunk(id format.ID) (format.ChunkLocation, bool) {
 	if !ok {
 		return format.ChunkLocation{}, false
 	}
+	return idx.locationLocked(id, l), true
+}
+
+func (idx *Index) locationLocked(id format.ID, l chunkLoc) format.ChunkLocation {
 	return format.ChunkLocation{ID: id, Pack: idx.packs[l.pack], FrameOffset: l.frameOff,
-		FrameLength: int64(l.frameLen), Offset: int64(l.off), Length: int64(l.len)}, true
+		FrameLength: int64(l.frameLen), Offset: int64(l.off), Length: int64(l.len)}
+}
+
+// byPack returns the chunk locations the index knows, by pack.
+func (idx *Index) byPack() map[format.ID][]format.ChunkLocation {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	out := map[format.ID][]format.ChunkLocation{}
+	for id, l := range idx.chunks {
+		loc := idx.locationLocked(id, l)
+		out[loc.Pack] = append(out[loc.Pack], loc)
+	}
+	return out
 }
 
 func (idx *Index) message(id format.ID) (msgEntry, bool) {

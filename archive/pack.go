@@ -49,6 +49,7 @@ type orderItem struct {
 }
 
 type packResult struct {
+	pack      format.ID
 	locs      []format.ChunkLocation
 	packBytes int64
 	err       error
@@ -100,7 +101,7 @@ func (w *Writer) packLoop() {
 				for i := range locs {
 					locs[i].Pack = id
 				}
-				res = packResult{locs: locs, packBytes: tf.n, err: err}
+				res = packResult{pack: id, locs: locs, packBytes: tf.n, err: err}
 			}
 			if tf != nil {
 				tf.abort()

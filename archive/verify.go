@@ -66,11 +66,7 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	rep.Messages = len(idx.messages)
 
 	// Packs: each frame decompressed, each chunk the index places there checked.
-	byPack := map[format.ID][]format.ChunkLocation{}
-	for cid := range idx.chunks {
-		loc, _ := idx.chunk(cid)
-		byPack[loc.Pack] = append(byPack[loc.Pack], loc)
-	}
+	byPack := idx.byPack()
 	packIDs, strays, err := a.listFiles(dirPacks)
 	if err != nil {
 		return nil, err
@@ -153,6 +149,27 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	}
 	a.noteStrays(rep, strays)
 	snapSet := map[format.ID]bool{}
+	// A parent forgotten on purpose is no damage.
+	forgotten, forgetProblems, err := a.Forgotten()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range forgetProblems {
+		rep.problem("%v", p)
+	}
+	forgetIDs, strays, err := a.listFiles(dirForgotten)
+	if err != nil {
+		return nil, err
+	}
+	a.noteStrays(rep, strays)
+	for _, id := range forgetIDs {
+		if err := a.checkFileHash(dirForgotten, id); err != nil {
+			rep.problem("%s: %v", filepath.Join(dirForgotten, id.String()), err)
+		}
+	}
+	for id := range forgotten {
+		snapSet[id] = true
+	}
 	for _, id := range snapIDs {
 		snapSet[id] = true
 		// A snapshot repaired from a damaged file stands in for it as a parent.

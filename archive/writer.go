@@ -28,6 +28,9 @@ type WriterOptions struct {
 	Level, HeaderLevel zstd.EncoderLevel
 	// Workers is how many frames are compressed at once.
 	Workers int
+
+	// unlocked: the caller holds the archive's exclusive lock (prune).
+	unlocked bool
 }
 
 func (o *WriterOptions) defaults() {
@@ -87,6 +90,9 @@ type Writer struct {
 	jobs  chan *frameJob
 	order chan orderItem
 	wg    sync.WaitGroup
+
+	lock  *Lock       // shared, so that no prune runs meanwhile
+	wrote []format.ID // the packs and index files stored, for prune
 }
 
 // NewWriter returns a Writer that deduplicates against idx (which the Writer
@@ -95,9 +101,16 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 	if err := a.prepareWrite(); err != nil {
 		return nil, err
 	}
+	var lock *Lock
+	if !opts.unlocked {
+		var err error
+		if lock, err = a.Lock(false, "a writer"); err != nil {
+			return nil, err
+		}
+	}
 	opts.defaults()
 	w := &Writer{
-		a: a, idx: idx, opts: opts,
+		a: a, idx: idx, opts: opts, lock: lock,
 		newChunks: map[format.ID]bool{},
 		newMsgs:   map[format.ID]bool{},
 		jobs:      make(chan *frameJob, opts.Workers),
@@ -114,6 +127,7 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true),
 				zstd.WithWindowSize(frameWindow(opts.FrameSize)))
 			if err != nil {
+				lock.Unlock()
 				return nil, err
 			}
 			encs[kind] = enc
@@ -281,14 +295,17 @@ func (w *Writer) flushLocked() error {
 	if res.packBytes > 0 {
 		w.stats.Packs++
 		w.stats.PackBytes += res.packBytes
+		w.wrote = append(w.wrote, res.pack)
 	}
 	if len(res.locs) == 0 && len(w.msgs) == 0 {
 		return nil
 	}
-	if _, err := w.a.writeIndex(res.locs, w.msgs); err != nil {
+	id, err := w.a.writeIndex(res.locs, w.msgs)
+	if err != nil {
 		w.err = fmt.Errorf("archive writer: %w", err)
 		return w.err
 	}
+	w.wrote = append(w.wrote, id)
 	w.stats.IndexFiles++
 	w.idx.mu.Lock()
 	for _, c := range res.locs {
@@ -348,6 +365,7 @@ func (w *Writer) Close() error {
 	close(w.jobs)
 	w.mu.Unlock()
 	w.wg.Wait()
+	w.lock.Unlock()
 	if err != nil {
 		return err
 	}

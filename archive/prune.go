@@ -1,0 +1,335 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/mailferry/mailferry/format"
+)
+
+// PruneReport is what Prune did (or, dry, would do).
+type PruneReport struct {
+	Snapshots int // snapshots whose messages were kept
+	// Messages kept and removed; of the kept, those rewritten into new
+	// packs because their old pack held data no snapshot needs.
+	Messages, Removed, Rewritten int
+	// Packs kept as they were, rewritten (their needed data copied into
+	// new packs) and deleted; PacksWritten counts the new ones.
+	PacksKept, PacksRewritten, PacksDeleted, PacksWritten int
+	IndexFilesDeleted, IndexFilesWritten                  int
+	// BytesBefore and BytesAfter are the packs' size on disk.
+	BytesBefore, BytesAfter int64
+	TmpFilesDeleted         int
+}
+
+// PruneOptions tune Prune.
+type PruneOptions struct {
+	// DryRun computes the report and changes nothing.
+	DryRun bool
+	// Writer tunes the packs written for rewritten messages.
+	Writer WriterOptions
+}
+
+// ErrPruneDamaged means Prune refused to run on an archive with damage it
+// could make worse: repair and verify it first.
+var ErrPruneDamaged = errors.New("the archive is damaged: run mailferry archive repair, then verify, before pruning")
+
+// Prune deletes the data no snapshot needs. It holds the archive's
+// exclusive lock, so it fails (with a *LockedError) while an export,
+// import or other reader holds a shared one, and they wait for it.
+//
+// It is crash-safe because it only deletes what no file still names, in
+// this order: (1) the needed messages of packs that also hold unneeded data
+// are written again into new packs, with their index files; (2) one index
+// file naming what stays in the kept packs is written; (3) every older
+// index file is deleted; (4) the packs no index names any more are deleted.
+// Killed at any point, the archive opens and verifies, and holds every
+// message its snapshots name; running Prune again finishes the job.
+func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
+	lock, err := a.Lock(true, "prune")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+
+	idx, problems, err := a.Index()
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
+	}
+	needed, rep, err := a.neededMessages(idx)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := a.planPrune(idx, needed)
+	if err != nil {
+		return nil, err
+	}
+	rep.Messages = len(needed)
+	rep.Removed = len(idx.messages) - len(needed)
+	rep.Rewritten = len(plan.rewrite)
+	rep.PacksKept, rep.PacksRewritten, rep.PacksDeleted = plan.kept, plan.rewritten, len(plan.drop)-plan.rewritten
+	rep.BytesBefore, rep.BytesAfter = plan.bytesBefore, plan.bytesKept
+	if opts.DryRun || (len(plan.drop) == 0 && rep.Removed == 0) {
+		return rep, nil
+	}
+
+	// (1) Needed messages out of the packs that go, into new packs.
+	wopts := opts.Writer
+	wopts.unlocked = true
+	w, err := a.NewWriter(plan.keep, wopts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.NewReader(idx)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	err = a.rewrite(ctx, r, w, plan.rewrite)
+	r.Close()
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	written := map[format.ID]bool{}
+	for _, id := range w.wrote {
+		written[id] = true
+	}
+	st := w.Stats()
+	rep.PacksWritten, rep.IndexFilesWritten = int(st.Packs), int(st.IndexFiles)
+	rep.BytesAfter += st.PackBytes
+
+	// (2) One index file for what stays where it was.
+	if len(plan.keptLocs)+len(plan.keptMsgs) > 0 {
+		id, err := a.writeIndex(plan.keptLocs, plan.keptMsgs)
+		if err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+		written[id] = true
+		rep.IndexFilesWritten++
+	}
+	// (3) The old index files, then (4) the packs they alone named.
+	for id := range idx.loaded {
+		if written[id] {
+			continue
+		}
+		if err := removeFile(filePath(a.dir, dirIndex, id)); err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+		rep.IndexFilesDeleted++
+	}
+	if err := syncDir(filepath.Join(a.dir, dirIndex)); err != nil {
+		return nil, err
+	}
+	for _, id := range plan.drop {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if written[id] {
+			continue
+		}
+		if err := removeFile(filePath(a.dir, dirPacks, id)); err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+	}
+	// No writer runs beside the exclusive lock: what tmp/ holds was left
+	// by writers that died.
+	if tmp, err := os.ReadDir(filepath.Join(a.dir, dirTmp)); err == nil {
+		for _, e := range tmp {
+			if os.Remove(filepath.Join(a.dir, dirTmp, e.Name())) == nil {
+				rep.TmpFilesDeleted++
+			}
+		}
+	}
+	return rep, nil
+}
+
+func removeFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// neededMessages returns the messages the snapshots name. A snapshot that
+// cannot be read, or that names a message no index holds, is damage that
+// pruning could make permanent (repair may yet find the message in a pack
+// that would be deleted): it refuses.
+func (a *Archive) neededMessages(idx *Index) (map[format.ID]bool, *PruneReport, error) {
+	snaps, problems, err := a.Snapshots()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(problems) > 0 {
+		return nil, nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
+	}
+	rep := &PruneReport{Snapshots: len(snaps)}
+	needed := map[format.ID]bool{}
+	for _, s := range snaps {
+		err := a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
+			if m := rec.Message; m != nil {
+				if !idx.HasMessage(m.ID) {
+					return fmt.Errorf("%w (snapshot %s names message %s, which no index holds)", ErrPruneDamaged, s.ID.Short(), m.ID)
+				}
+				needed[m.ID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			if !errors.Is(err, ErrPruneDamaged) {
+				err = fmt.Errorf("%w (%v)", ErrPruneDamaged, err)
+			}
+			return nil, nil, err
+		}
+	}
+	return needed, rep, nil
+}
+
+// prunePlan is what Prune keeps, rewrites and deletes.
+type prunePlan struct {
+	keep     *Index // what stays in the kept packs: the new packs deduplicate against it
+	keptLocs []format.ChunkLocation
+	keptMsgs []format.MessageChunks
+	rewrite  []format.ID // needed messages to write again
+	drop     []format.ID // packs to delete once no index names them
+	kept     int
+	// rewritten counts the packs of drop that hold needed data.
+	rewritten              int
+	bytesBefore, bytesKept int64
+}
+
+// planPrune sorts the packs. A pack is kept when all it holds is needed:
+// every chunk in it (by its list, else by the index) needed and indexed
+// there, and every message its list names needed. Otherwise it goes, and
+// the needed messages that lose their chunks or their pack list are written
+// again. Keeping only wholly needed packs reclaims everything and leaves
+// an index that says exactly what the packs list.
+func (a *Archive) planPrune(idx *Index, needed map[format.ID]bool) (*prunePlan, error) {
+	neededChunks := map[format.ID]bool{}
+	for id := range needed {
+		m, _ := idx.message(id)
+		for _, c := range m.chunks {
+			neededChunks[c] = true
+		}
+	}
+	byPack := idx.byPack()
+	packIDs, _, err := a.listFiles(dirPacks)
+	if err != nil {
+		return nil, err
+	}
+	p := &prunePlan{keep: newIndex()}
+	listedKept := map[format.ID]bool{}
+	listed := a.config.Version >= format.PackListVersion
+	for _, pack := range packIDs {
+		size := fileSize(filePath(a.dir, dirPacks, pack))
+		p.bytesBefore += size
+		locs := byPack[pack]
+		var useful bool
+		whole := true
+		for _, l := range locs {
+			useful = useful || neededChunks[l.ID]
+			whole = whole && neededChunks[l.ID]
+		}
+		var list *packList
+		if listed && whole {
+			list, err = a.openPackList(pack)
+			if err != nil && !errors.Is(err, errNoPackList) {
+				return nil, fmt.Errorf("%w (pack %s: %v)", ErrPruneDamaged, pack.Short(), err)
+			}
+		}
+		if list == nil {
+			// Nothing but the index says what it holds: a pack it names
+			// nothing in is a writer's leftover.
+			whole = whole && len(locs) > 0
+		} else {
+			whole = len(list.chunks)+len(list.msgs) > 0
+			for _, c := range list.chunks {
+				l, ok := idx.chunk(c.ID)
+				whole = whole && neededChunks[c.ID] && ok && l.Pack == pack
+			}
+			for _, m := range list.msgs {
+				whole = whole && needed[m.ID]
+			}
+		}
+		if !whole {
+			p.drop = append(p.drop, pack)
+			if useful {
+				p.rewritten++
+			}
+			continue
+		}
+		p.kept++
+		p.bytesKept += size
+		for _, l := range locs {
+			p.keep.addChunkLocked(l)
+			p.keptLocs = append(p.keptLocs, l)
+		}
+		if list != nil {
+			for _, m := range list.msgs {
+				listedKept[m.ID] = true
+			}
+		}
+	}
+	// A needed message stays as it is when its chunks all stay and a kept
+	// pack lists it (version 1 packs list nothing).
+	ids := make([]format.ID, 0, len(needed))
+	for id := range needed {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	for _, id := range ids {
+		m, _ := idx.message(id)
+		stays := !listed || listedKept[id]
+		for _, c := range m.chunks {
+			stays = stays && p.keep.hasChunk(c)
+		}
+		if stays {
+			mc := format.MessageChunks{ID: id, Size: m.size, Chunks: m.chunks}
+			p.keep.addMessageLocked(mc)
+			p.keptMsgs = append(p.keptMsgs, mc)
+		} else {
+			p.rewrite = append(p.rewrite, id)
+		}
+	}
+	return p, nil
+}
+
+// rewrite reads each message through r and stores it again through w.
+func (a *Archive) rewrite(ctx context.Context, r *Reader, w *Writer, ids []format.ID) error {
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rc, _, err := r.Open(id)
+		if err != nil {
+			return err
+		}
+		got, _, err := w.Put(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if got != id {
+			return fmt.Errorf("message %s read back as %s: %w", id, got, ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}

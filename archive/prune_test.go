@@ -1,0 +1,344 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailferry/mailferry/format"
+)
+
+// history is an archive of several accounts' daily snapshots: each day
+// some messages arrive and some old ones are deleted at the source, so
+// old snapshots alone hold some messages, and others are shared.
+type history struct {
+	dir   string
+	snaps []format.ID               // oldest first
+	msgs  map[format.ID][]byte      // every message stored
+	named map[format.ID][]format.ID // snapshot -> messages it names
+	accts map[format.ID]string      // snapshot -> account
+}
+
+func buildHistory(t *testing.T, days int) *history {
+	t.Helper()
+	a, idx := newTestArchive(t)
+	os.Chmod(a.Dir(), dirMode) // t.TempDir's mode would make verify note it
+	// Small packs, so that a message's pack holds others' data too.
+	w, err := a.NewWriter(idx, WriterOptions{FrameSize: 64 << 10, PackSize: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &history{dir: a.Dir(), msgs: map[format.ID][]byte{}, named: map[format.ID][]format.ID{}, accts: map[format.ID]string{}}
+	start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	for _, acct := range []string{"a@h", "b@h"} {
+		var inbox []format.ID
+		var parent *format.ID
+		for d := range days {
+			for i := range 6 {
+				n := 500 + (d*131+i*977)%20000
+				if i == 0 && d%4 == 1 {
+					n = 200 << 10 // a few messages of several chunks
+				}
+				msg := testMessage(uint64(d*100+i), fmt.Sprintf("Subject: %s day %d message %d", acct, d, i), n)
+				id, _, err := w.Put(bytes.NewReader(msg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.msgs[id] = msg
+				inbox = append(inbox, id)
+			}
+			if len(inbox) > 10 {
+				// The user deletes a few, not always the oldest, so
+				// that packs come to hold needed and unneeded data.
+				for _, i := range []int{5, 3, 0} {
+					inbox = slices.Delete(inbox, i, i+1)
+				}
+			}
+			sw, err := w.NewSnapshot(format.Snapshot{Account: acct, Source: format.Source{Kind: format.SourceMaildir, Endpoint: "/m"},
+				Run: fmt.Sprint(d), Started: start.AddDate(0, 0, d), Complete: true, Parent: parent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sw.Folder(format.Folder{Name: "INBOX"})
+			for u, id := range inbox {
+				if err := sw.Message(format.Message{Folder: "INBOX", UID: uint32(u + 1), ID: id, Size: int64(len(h.msgs[id])), InternalDate: time.Unix(1e9, 0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sid, err := sw.Commit()
+			if err != nil {
+				t.Fatal(err)
+			}
+			parent = &sid
+			h.snaps = append(h.snaps, sid)
+			h.named[sid] = slices.Clone(inbox)
+			h.accts[sid] = acct
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// forgetByPolicy forgets what policy lets go and returns the kept ids.
+func forgetByPolicy(t *testing.T, a *Archive, p RetentionPolicy) []format.ID {
+	t.Helper()
+	snaps, _, err := a.Snapshots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forget []format.Forgotten
+	var kept []format.ID
+	for _, d := range p.Apply(snaps, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) {
+		if d.Keep {
+			kept = append(kept, d.Snapshot.ID)
+			continue
+		}
+		forget = append(forget, format.Forgotten{ID: d.Snapshot.ID, Account: d.Snapshot.Account, Started: d.Snapshot.Started, Complete: d.Snapshot.Complete, Reason: "retention"})
+	}
+	if err := a.Forget(forget, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return kept
+}
+
+// checkKept verifies the archive and reads every message the kept
+// snapshots name back byte for byte; it returns the verify report.
+func (h *history) checkKept(t *testing.T, kept []format.ID) *VerifyReport {
+	t.Helper()
+	a, err := Open(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("verify: %q", rep.Problems)
+	}
+	r, problems, err := a.OpenReader()
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	defer r.Close()
+	for _, sid := range kept {
+		var got []format.ID
+		err := a.ReadSnapshot(sid, func(rec format.SnapshotRecord) error {
+			if rec.Message != nil {
+				got = append(got, rec.Message.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("kept snapshot %s: %v", sid.Short(), err)
+		}
+		if !slices.Equal(got, h.named[sid]) {
+			t.Fatalf("snapshot %s names %d messages, want %d", sid.Short(), len(got), len(h.named[sid]))
+		}
+		for _, id := range got {
+			if b := readAll(t, r, id); !bytes.Equal(b, h.msgs[id]) {
+				t.Fatalf("message %s differs after prune", id.Short())
+			}
+		}
+	}
+	return rep
+}
+
+func TestForgetThenPrune(t *testing.T) {
+	h := buildHistory(t, 30)
+	a, err := Open(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := dirSize(filepath.Join(h.dir, dirPacks))
+	kept := forgetByPolicy(t, a, RetentionPolicy{Last: 3, Weekly: 2, Location: time.UTC})
+	if len(kept) != 2*4 {
+		t.Fatalf("kept %d snapshots, want 8", len(kept))
+	}
+	// Forgotten snapshots are parents of kept ones: verify takes that.
+	h.checkKept(t, kept)
+
+	dry, err := a.Prune(context.Background(), PruneOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Prune(context.Background(), PruneOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("prune: %+v", *rep)
+	if dry.Removed != rep.Removed || dry.PacksDeleted != rep.PacksDeleted || dry.PacksRewritten != rep.PacksRewritten {
+		t.Errorf("dry run said %+v, prune did %+v", *dry, *rep)
+	}
+	needed := map[format.ID]bool{}
+	for _, sid := range kept {
+		for _, id := range h.named[sid] {
+			needed[id] = true
+		}
+	}
+	if rep.Messages != len(needed) || rep.Removed != len(h.msgs)-len(needed) || rep.Removed == 0 || rep.PacksRewritten == 0 {
+		t.Errorf("kept %d messages and removed %d, want %d and %d (and some packs rewritten)", rep.Messages, rep.Removed, len(needed), len(h.msgs)-len(needed))
+	}
+	vr := h.checkKept(t, kept)
+	if len(vr.Unreferenced) > 0 || len(vr.Notes) > 0 {
+		t.Errorf("after prune: %d unreferenced messages, notes %q", len(vr.Unreferenced), vr.Notes)
+	}
+	after := dirSize(filepath.Join(h.dir, dirPacks))
+	if after >= before*3/4 {
+		t.Errorf("packs %d bytes before, %d after: little reclaimed", before, after)
+	}
+	idx, _, _ := a.Index()
+	for id := range h.msgs {
+		if !needed[id] && idx.HasMessage(id) {
+			t.Fatalf("message %s, named by forgotten snapshots only, is still stored", id.Short())
+		}
+	}
+
+	// Pruning again finds nothing to do.
+	again, err := a.Prune(context.Background(), PruneOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Removed != 0 || again.PacksDeleted+again.PacksRewritten != 0 {
+		t.Errorf("second prune: %+v", *again)
+	}
+}
+
+// TestPruneRefusesDamage: a snapshot naming a message no index holds (an
+// index file lost) makes prune refuse, since the packs it would delete may
+// be where repair finds that message.
+func TestPruneRefusesDamage(t *testing.T) {
+	h := buildHistory(t, 4)
+	for _, f := range files(t, h.dir, dirIndex)[:1] {
+		os.Remove(f)
+	}
+	a, _ := Open(h.dir)
+	packs := len(files(t, h.dir, dirPacks))
+	if _, err := a.Prune(context.Background(), PruneOptions{}); !errors.Is(err, ErrPruneDamaged) {
+		t.Fatalf("prune of a damaged archive: %v, want ErrPruneDamaged", err)
+	}
+	if n := len(files(t, h.dir, dirPacks)); n != packs {
+		t.Errorf("packs %d, then %d", packs, n)
+	}
+}
+
+// TestPruneAndWritersExclude: prune fails while a writer holds its shared
+// lock, a writer fails while prune holds the exclusive one, and a lock
+// left by a killed process of this host is no obstacle.
+func TestPruneAndWritersExclude(t *testing.T) {
+	h := buildHistory(t, 2)
+	a, _ := Open(h.dir)
+	idx, _, _ := a.Index()
+	w, err := a.NewWriter(idx, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Prune(context.Background(), PruneOptions{})
+	var locked *LockedError
+	if !errors.As(err, &locked) || locked.Holder.Exclusive || locked.Holder.PID != os.Getpid() || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("prune beside a writer: %v", err)
+	}
+	w.Close()
+
+	l, err := a.Lock(true, "prune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.NewWriter(idx, WriterOptions{}); !errors.As(err, &locked) || !locked.Holder.Exclusive {
+		t.Fatalf("writer beside prune: %v", err)
+	}
+	l.Unlock()
+
+	// A lock of a process that is gone.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	stale := filepath.Join(h.dir, dirLocks, "0123456789abcdef01234567")
+	os.WriteFile(stale, fmt.Appendf(nil, `{"exclusive":true,"purpose":"prune","host":%q,"pid":%d,"time":"2026-01-01T00:00:00Z"}`, host, cmd.Process.Pid), 0o600)
+	if _, err := a.Prune(context.Background(), PruneOptions{}); err != nil {
+		t.Fatalf("prune beside a dead process's lock: %v", err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale lock is still there")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(h.dir, dirLocks)); len(entries) != 0 {
+		t.Errorf("%d lock files left", len(entries))
+	}
+}
+
+// pruneEnv makes the test binary a prune process (see TestMain).
+const pruneEnv = "MAILFERRY_TEST_ARCHIVE_PRUNE"
+
+func runPruneProcess(dir string) error {
+	a, err := Open(dir)
+	if err != nil {
+		return err
+	}
+	_, err = a.Prune(context.Background(), PruneOptions{Writer: WriterOptions{FrameSize: 64 << 10, PackSize: 256 << 10}})
+	return err
+}
+
+// TestPruneKilledAtRandom SIGKILLs prune processes at random instants: each
+// time the archive verifies and the kept snapshots read back byte for byte,
+// and a last prune run to its end leaves nothing unneeded.
+func TestPruneKilledAtRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs prune processes")
+	}
+	h := buildHistory(t, 30)
+	a, _ := Open(h.dir)
+	kept := forgetByPolicy(t, a, RetentionPolicy{Last: 2, Location: time.UTC})
+	// How long a prune process takes, start-up included, to aim the kills.
+	start := time.Now()
+	if out, err := pruneProcess(copyDir(t, h.dir)).CombinedOutput(); err != nil {
+		t.Fatal(err, string(out))
+	}
+	whole := time.Since(start)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 11))
+	t.Logf("a prune process takes %v; kill seed %d", whole, seed)
+	for run := range 10 {
+		dir := copyDir(t, h.dir)
+		cmd := pruneProcess(dir)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(rng.Int64N(int64(whole) + 1))
+		timer := time.AfterFunc(delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		err := cmd.Wait()
+		timer.Stop()
+		t.Logf("run %d: kill after %v: %v %s", run, delay, err, stderr.String())
+		c := *h
+		c.dir = dir
+		c.checkKept(t, kept)
+		// A prune run to its end finishes the job.
+		if err := runPruneProcess(dir); err != nil {
+			t.Fatal(err)
+		}
+		if vr := c.checkKept(t, kept); len(vr.Unreferenced) > 0 || len(vr.Notes) > 0 {
+			t.Errorf("after a whole prune: %d unreferenced messages, notes %q", len(vr.Unreferenced), vr.Notes)
+		}
+	}
+}
+
+func pruneProcess(dir string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), pruneEnv+"="+dir)
+	return cmd
+}
