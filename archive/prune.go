@@ -31,6 +31,9 @@ type PruneReport struct {
 type PruneOptions struct {
 	// DryRun computes the report and changes nothing.
 	DryRun bool
+	// Without are snapshots to count as forgotten already: what a dry
+	// forget followed by a prune would do.
+	Without map[format.ID]bool
 	// Writer tunes the packs written for rewritten messages.
 	Writer WriterOptions
 }
@@ -64,7 +67,7 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
 	}
-	needed, rep, err := a.neededMessages(idx)
+	needed, rep, err := a.neededMessages(idx, opts.Without)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +168,7 @@ func removeFile(path string) error {
 // cannot be read, or that names a message no index holds, is damage that
 // pruning could make permanent (repair may yet find the message in a pack
 // that would be deleted): it refuses.
-func (a *Archive) neededMessages(idx *Index) (map[format.ID]bool, *PruneReport, error) {
+func (a *Archive) neededMessages(idx *Index, without map[format.ID]bool) (map[format.ID]bool, *PruneReport, error) {
 	snaps, problems, err := a.Snapshots()
 	if err != nil {
 		return nil, nil, err
@@ -173,9 +176,13 @@ func (a *Archive) neededMessages(idx *Index) (map[format.ID]bool, *PruneReport, 
 	if len(problems) > 0 {
 		return nil, nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
 	}
-	rep := &PruneReport{Snapshots: len(snaps)}
+	rep := &PruneReport{}
 	needed := map[format.ID]bool{}
 	for _, s := range snaps {
+		if without[s.ID] {
+			continue
+		}
+		rep.Snapshots++
 		err := a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
 			if m := rec.Message; m != nil {
 				if !idx.HasMessage(m.ID) {

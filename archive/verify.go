@@ -42,6 +42,11 @@ func (r *VerifyReport) problem(format string, args ...any) {
 // and every snapshot record against the index. It returns an error only when
 // it cannot run at all; damage goes into the report.
 func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
+	lock, err := a.LockShared("archive verify")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	rep := &VerifyReport{}
 	idx := newIndex()
 

@@ -122,10 +122,16 @@ func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Imp
 	if opts.Manifest == nil || opts.DialAppender == nil {
 		return nil, errors.New("import: IMAPOptions.Manifest and IMAPOptions.DialAppender are required")
 	}
+	// Shared: an archive prune waits for the import to finish.
+	lock, err := a.LockShared("import")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	rep := &ImportReport{Account: opts.Snapshot.Account, Snapshot: opts.Snapshot.ID.String(), Destination: opts.Destination,
 		Manifest: opts.Manifest.Path(), Started: time.Now()}
 	im := &importer{a: a, opts: &opts, rep: rep, folders: map[string]*destFolder{}}
-	err := im.run(ctx)
+	err = im.run(ctx)
 	rep.Duration = time.Since(rep.Started)
 	return rep, err
 }

@@ -93,6 +93,11 @@ type want struct {
 // the check could not be made.
 func VerifyIMAP(ctx context.Context, a *archive.Archive, opts VerifyOptions) (*VerifyReport, error) {
 	start := time.Now()
+	lock, err := a.LockShared("verify")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	if opts.Retries <= 0 {
 		opts.Retries = 6
 	}

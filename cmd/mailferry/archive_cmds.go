@@ -74,6 +74,8 @@ func archiveCommand() *cli.Command {
 				Action:    archiveVerify,
 			},
 			archiveRepairCommand(),
+			archiveForgetCommand(),
+			archivePruneCommand(),
 			extractCommand(),
 		},
 	}
@@ -361,13 +363,7 @@ func archiveSnapshots(c *cli.Context) error {
 		if acct := c.String("account"); acct != "" && s.Account != acct {
 			continue
 		}
-		l := snapshotLine{ID: s.ID.String(), Account: s.Account, Started: s.Started, Finished: s.Finished, Kind: "complete"}
-		switch {
-		case s.Repaired != nil:
-			l.Kind = "repaired"
-		case !s.Complete:
-			l.Kind = "checkpoint"
-		}
+		l := snapshotLine{ID: s.ID.String(), Account: s.Account, Started: s.Started, Finished: s.Finished, Kind: snapshotKind(s)}
 		err := a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
 			if rec.Folder != nil {
 				l.Folders++

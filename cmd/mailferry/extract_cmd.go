@@ -56,6 +56,11 @@ func runExtract(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	lock, err := a.LockShared("extract")
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	snap, err := selectSnapshot(c, a)
 	if err != nil {
 		return err
