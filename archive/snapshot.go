@@ -204,6 +204,10 @@ func Accounts(snaps []SnapshotInfo) []string {
 	return out
 }
 
+// ErrAccountNeeded means the archive holds several accounts and the caller
+// named none.
+var ErrAccountNeeded = errors.New("choose one with --account")
+
 // SelectSnapshot picks a complete snapshot: the one whose id starts with
 // prefix if prefix is set, else the newest of account. An empty account is
 // allowed when the archive holds a single account.
@@ -235,7 +239,7 @@ func SelectSnapshot(snaps []SnapshotInfo, account, prefix string) (SnapshotInfo,
 			for i, a := range accts {
 				quoted[i] = format.QuoteName(a)
 			}
-			return SnapshotInfo{}, fmt.Errorf("the archive holds %d accounts (%s): choose one with --account", len(accts), strings.Join(quoted, ", "))
+			return SnapshotInfo{}, fmt.Errorf("the archive holds %d accounts (%s): %w", len(accts), strings.Join(quoted, ", "), ErrAccountNeeded)
 		}
 	}
 	for i := len(snaps) - 1; i >= 0; i-- {

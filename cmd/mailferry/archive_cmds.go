@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -51,12 +50,7 @@ func archiveCommand() *cli.Command {
 				},
 				Action: archiveLs,
 			},
-			{
-				Name:      "cat",
-				Usage:     "write a message's exact bytes to stdout (ID: its SHA-256, or a unique prefix of it)",
-				ArgsUsage: "DIR ID",
-				Action:    archiveCat,
-			},
+			archiveCatCommand(),
 			{
 				Name:      "snapshots",
 				Usage:     "list the snapshots: account, start, folders, messages, size, complete or checkpoint",
@@ -161,6 +155,10 @@ func selectSnapshot(c *cli.Context, a *archive.Archive) (archive.SnapshotInfo, e
 		return archive.SnapshotInfo{}, err
 	}
 	s, err := archive.SelectSnapshot(snaps, c.String("account"), c.String("snapshot"))
+	if errors.Is(err, archive.ErrAccountNeeded) {
+		// The command line is short of a flag, as with a usage error.
+		return s, cli.Exit(err.Error(), exitStatusUsage)
+	}
 	if err != nil && len(problems) > 0 {
 		err = fmt.Errorf("%w (%d snapshot files could not be read: %v)", err, len(problems), problems[0])
 	}
@@ -218,37 +216,6 @@ func archiveLs(c *cli.Context) error {
 			quoteIfNeeded(from), quoteIfNeeded(subject), bytesHuman(m.Size), strings.Join(flags, " "), m.ID.Short())
 		return err
 	})
-}
-
-func archiveCat(c *cli.Context) error {
-	a, err := openArchiveArg(c, 2)
-	if err != nil {
-		return err
-	}
-	idx, problems, err := a.Index()
-	if err != nil {
-		return err
-	}
-	id, err := messageByPrefix(idx, c.Args().Get(1))
-	if err != nil {
-		return err
-	}
-	r, err := a.NewReader(idx)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	rc, _, err := r.Open(id)
-	if errors.Is(err, archive.ErrNotFound) && len(problems) > 0 {
-		// The message may be in an index file that could not be read.
-		return fmt.Errorf("%w; %d index files could not be read (run mailferry archive verify), the first: %v", err, len(problems), problems[0])
-	}
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(c.App.Writer, rc)
-	return err
 }
 
 func archiveVerify(c *cli.Context) error {
@@ -311,25 +278,6 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
-}
-
-// messageByPrefix finds the message a full id or a unique prefix of one
-// names, as git does for commits.
-func messageByPrefix(idx *archive.Index, arg string) (format.ID, error) {
-	if id, err := format.ParseID(arg); err == nil {
-		return id, nil
-	}
-	if len(arg) < 4 || strings.Trim(strings.ToLower(arg), "0123456789abcdef") != "" {
-		return format.ID{}, cli.Exit(fmt.Sprintf("message %q: give its SHA-256 or a prefix of at least 4 hex digits (archive ls shows them)", arg), exitStatusUsage)
-	}
-	switch ids := idx.MessagesWithPrefix(arg, 2); len(ids) {
-	case 0:
-		return format.ID{}, fmt.Errorf("no message of the archive has an id starting %s", arg)
-	case 1:
-		return ids[0], nil
-	default:
-		return format.ID{}, cli.Exit(fmt.Sprintf("message %s: several messages have ids starting so (%s, %s, ...): give more digits", arg, ids[0].Short(), ids[1].Short()), exitStatusUsage)
-	}
 }
 
 // snapshotLine is one line of archive snapshots.

@@ -30,11 +30,18 @@ func runCLI(t *testing.T, args ...string) string {
 }
 
 func runCLIErr(args ...string) (string, error) {
+	out, errOut, err := runCLIStreams(args...)
+	return out + errOut, err
+}
+
+// runCLIStreams runs a command line and returns what went to stdout and to
+// stderr apart, and the error main would print to stderr.
+func runCLIStreams(args ...string) (stdout, stderr string, err error) {
 	app := newApp()
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
-	err := run(context.Background(), app, append([]string{"mailferry"}, args...))
-	return out.String() + errOut.String(), err
+	err = run(context.Background(), app, append([]string{"mailferry"}, args...))
+	return out.String(), errOut.String(), err
 }
 
 // corpus returns the odd messages under testdata/corpus.

@@ -1,25 +1,20 @@
 package testserver
 
 import (
-	"net"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/mailferry/mailferry/internal/memimap"
 )
 
-// MemoryIMAP is go-imap's in-memory IMAP server on 127.0.0.1, for tests that
-// need an IMAP server but not Dovecot's behaviour. It accepts logins without
-// TLS, uses "/" as separator and has no prefix.
+// MemoryIMAP is go-imap's in-memory IMAP server on 127.0.0.1 (see
+// internal/memimap), for tests that need an IMAP server but not Dovecot's
+// behaviour. It accepts logins without TLS, uses "/" as separator and has no
+// prefix.
 type MemoryIMAP struct {
 	Addr string // IMAP without TLS
-
-	// Server holds the mailboxes, for tests that want to add users or
-	// reach past the protocol.
-	Server *imapmemserver.Server
 
 	passwords accounts
 }
@@ -32,44 +27,21 @@ func StartMemoryIMAP(t testing.TB, users ...User) *MemoryIMAP {
 	if err != nil {
 		t.Fatalf("testserver: memory IMAP users: %v", err)
 	}
-	mem := imapmemserver.New()
-	for _, u := range users {
-		mu := imapmemserver.NewUser(u.Name, u.Password)
-		// Unlike a real server, imapmemserver starts users without INBOX.
-		if err := mu.Create("INBOX", nil); err != nil {
-			t.Fatalf("testserver: memory IMAP INBOX for %s: %v", u.Name, err)
-		}
-		if err := mu.Subscribe("INBOX"); err != nil {
-			t.Fatalf("testserver: memory IMAP subscribe INBOX for %s: %v", u.Name, err)
-		}
-		mem.AddUser(mu)
-	}
 	logger := &testLogger{t: t}
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		// imapmemserver implements IMAP4rev2, which includes UIDPLUS,
-		// MOVE, NAMESPACE and ESEARCH.
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       logger,
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := memimap.Start(logger)
 	if err != nil {
-		t.Fatalf("testserver: memory IMAP listen: %v", err)
+		t.Fatalf("testserver: %v", err)
 	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
 	t.Cleanup(func() {
 		srv.Close()
-		<-served
 		logger.stop()
 	})
-	return &MemoryIMAP{Addr: ln.Addr().String(), Server: mem, passwords: passwords}
+	for _, u := range users {
+		if err := srv.AddUser(u.Name, u.Password); err != nil {
+			t.Fatalf("testserver: %v", err)
+		}
+	}
+	return &MemoryIMAP{Addr: srv.Addr, passwords: passwords}
 }
 
 // Login dials Addr, logs in as user and closes the connection when the test

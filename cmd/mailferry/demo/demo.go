@@ -32,16 +32,16 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	defer src.close()
+	defer src.Close()
 	dst, err := startServer("bob", password)
 	if err != nil {
 		return nil, err
 	}
-	defer dst.close()
-	fmt.Fprintf(out, "started two in-memory IMAP servers: source %s (alice), destination %s (bob)\n", src.addr, dst.addr)
+	defer dst.Close()
+	fmt.Fprintf(out, "started two in-memory IMAP servers: source %s (alice), destination %s (bob)\n", src.Addr, dst.Addr)
 
 	res := &Result{Archive: archiveDir}
-	c, err := imapclient.DialInsecure(src.addr, nil)
+	c, err := imapclient.DialInsecure(src.Addr, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	sd, sep, err := dialer("imap://alice@" + src.addr)
+	sd, sep, err := dialer("imap://alice@" + src.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return res, err
 	}
-	dd, dep, err := dialer("imap://bob@" + dst.addr)
+	dd, dep, err := dialer("imap://bob@" + dst.Addr)
 	if err != nil {
 		return res, err
 	}

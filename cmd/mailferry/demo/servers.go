@@ -1,52 +1,16 @@
 package demo
 
-import (
-	"fmt"
-	"net"
+import "github.com/mailferry/mailferry/internal/memimap"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-)
-
-// server is an in-memory IMAP server with one user on 127.0.0.1.
-type server struct {
-	addr string
-	srv  *imapserver.Server
-	done chan struct{}
-}
-
-func startServer(user, password string) (*server, error) {
-	mem := imapmemserver.New()
-	u := imapmemserver.NewUser(user, password)
-	// imapmemserver starts a user without INBOX, unlike any real server.
-	if err := u.Create("INBOX", nil); err != nil {
-		return nil, err
-	}
-	if err := u.Subscribe("INBOX"); err != nil {
-		return nil, err
-	}
-	mem.AddUser(u)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true, // loopback only
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startServer starts an in-memory IMAP server with one user.
+func startServer(user, password string) (*memimap.Server, error) {
+	s, err := memimap.Start(nil)
 	if err != nil {
-		return nil, fmt.Errorf("listen on loopback: %w", err)
+		return nil, err
 	}
-	s := &server{addr: ln.Addr().String(), srv: srv, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		srv.Serve(ln)
-	}()
+	if err := s.AddUser(user, password); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
-}
-
-func (s *server) close() {
-	s.srv.Close()
-	<-s.done
 }
