@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 
@@ -79,6 +81,26 @@ func (a *Archive) LoadIndex(idx *Index) ([]IndexProblem, error) {
 		}
 	}
 	return problems, nil
+}
+
+// indexFilesGone reports whether an index file idx merged is gone.
+func (a *Archive) indexFilesGone(idx *Index) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	for id := range idx.loaded {
+		if _, err := os.Stat(filePath(a.dir, dirIndex, id)); errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
+// reset empties idx, for loading afresh.
+func (idx *Index) reset() {
+	fresh := newIndex()
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	idx.packs, idx.packNum, idx.chunks, idx.messages, idx.loaded, idx.byHeader = nil, fresh.packNum, fresh.chunks, fresh.messages, fresh.loaded, nil
 }
 
 // Index reads the archive's index files; damaged ones are skipped and reported.

@@ -107,6 +107,16 @@ func (a *Archive) NewWriter(idx *Index, opts WriterOptions) (*Writer, error) {
 		if lock, err = a.Lock(false, "a writer"); err != nil {
 			return nil, err
 		}
+		// A prune that ran between loading idx and this lock deleted
+		// index files idx read, and maybe the data they named: a Writer
+		// deduplicating against them would name messages no longer there.
+		if a.indexFilesGone(idx) {
+			idx.reset()
+			if _, err := a.LoadIndex(idx); err != nil {
+				lock.Unlock()
+				return nil, err
+			}
+		}
 	}
 	opts.defaults()
 	w := &Writer{
