@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
 )
 
@@ -79,6 +80,21 @@ func TestArchiveForgetPrune(t *testing.T) {
 	if after := runCLI(t, "archive", "snapshots", arch); after != snapsBefore {
 		t.Errorf("dry run changed the snapshots:\n%s\n%s", snapsBefore, after)
 	}
+
+	// Beside a running export (its writer's shared lock), prune fails
+	// naming it, and deletes nothing.
+	a, err := archive.Open(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.Lock(false, "export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLIErr("archive", "prune", arch); exitCodeOf(err) != 1 || !strings.Contains(fmt.Sprint(err), "in use: shared lock of export") {
+		t.Errorf("prune beside an export: exit %d, %v %s", exitCodeOf(err), err, out)
+	}
+	l.Unlock()
 
 	out := runCLI(t, "archive", "forget", arch, "--keep-last", "1", "--prune")
 	if !strings.Contains(out, "forgot 2 of 3 snapshots") || !strings.Contains(out, "removed 6 messages") {
