@@ -83,6 +83,17 @@ func (a *Archive) LoadIndex(idx *Index) ([]IndexProblem, error) {
 	return problems, nil
 }
 
+// storageOrder is a key that sorts messages by where their first chunk
+// lies: pack, frame, place in the frame (that is, the order written).
+func (idx *Index) storageOrder(id format.ID) string {
+	m, ok := idx.message(id)
+	if !ok || len(m.chunks) == 0 {
+		return ""
+	}
+	l, _ := idx.chunk(m.chunks[0])
+	return fmt.Sprintf("%s%016x%08x", l.Pack, l.FrameOffset, l.Offset)
+}
+
 // indexFilesGone reports whether an index file idx merged is gone.
 func (a *Archive) indexFilesGone(idx *Index) bool {
 	idx.mu.RLock()

@@ -308,6 +308,14 @@ func (a *Archive) planPrune(idx *Index, needed map[format.ID]bool) (*prunePlan, 
 			p.rewrite = append(p.rewrite, id)
 		}
 	}
+	// Read them in the order they lie in the packs: the Reader keeps the
+	// last frames it decompressed, and in id order every message would
+	// cost a frame of its own (an 8-fold slower prune, measured).
+	keys := make(map[format.ID]string, len(p.rewrite))
+	for _, id := range p.rewrite {
+		keys[id] = idx.storageOrder(id)
+	}
+	sort.SliceStable(p.rewrite, func(i, j int) bool { return keys[p.rewrite[i]] < keys[p.rewrite[j]] })
 	return p, nil
 }
 

@@ -60,18 +60,13 @@ type Decision struct {
 	Reasons []string
 }
 
-// checkpointGrace is how long checkpoints of a finished run are kept: a
-// daily download budget counts the day's runs by their checkpoints.
-const checkpointGrace = 24 * time.Hour
-
 // Apply decides, account by account, which snapshots to keep, newest
 // first within each account. Complete snapshots follow the rules.
-// Checkpoints (incomplete snapshots) are kept while they may still serve
-// (those of a run that has not finished since: a resumed run reads them;
-// and those of the last day, which a download budget counts) and go with
+// Checkpoints (incomplete snapshots) are kept while a resumed run may read
+// them (started after the account's newest complete snapshot) and go with
 // the rest. Repaired snapshots are kept: they may hold the only record of
 // what a damaged file named; forget them by id.
-func (p RetentionPolicy) Apply(snaps []SnapshotInfo, now time.Time) []Decision {
+func (p RetentionPolicy) Apply(snaps []SnapshotInfo) []Decision {
 	loc := p.Location
 	if loc == nil {
 		loc = time.Local
@@ -105,8 +100,6 @@ func (p RetentionPolicy) Apply(snaps []SnapshotInfo, now time.Time) []Decision {
 				d.Keep, d.Reasons = true, []string{"repaired (forget it by id)"}
 			case !s.Complete && !s.Started.Before(newestComplete):
 				d.Keep, d.Reasons = true, []string{"checkpoint of a run not finished since"}
-			case !s.Complete && now.Sub(s.Started) < checkpointGrace:
-				d.Keep, d.Reasons = true, []string{"checkpoint of the last day"}
 			case !s.Complete:
 				d.Reasons = []string{"checkpoint of a run that finished since"}
 			default:

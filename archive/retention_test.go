@@ -35,12 +35,11 @@ func TestRetentionRules(t *testing.T) {
 	add("a@h", day("2026-03-15", 20), false) // checkpoint after the newest complete one
 	add("b@h", day("2026-02-01", 2), true)
 	add("b@h", day("2026-03-01", 2), true)
-	now := day("2026-03-16", 12)
 
 	kept := func(p RetentionPolicy, acct string) []string {
 		p.Location = time.UTC
 		var out []string
-		for _, d := range p.Apply(snaps, now) {
+		for _, d := range p.Apply(snaps) {
 			if d.Keep && d.Snapshot.Account == acct {
 				out = append(out, d.Snapshot.Started.Format("01-02T15"))
 			}
@@ -77,15 +76,6 @@ func TestRetentionRules(t *testing.T) {
 				t.Errorf("kept %q\nwant %q", got, tc.want)
 			}
 		})
-	}
-
-	// The checkpoint of a finished run goes once it is over a day old;
-	// one of the last day stays (a download budget counts it).
-	p := RetentionPolicy{Last: 1, Location: time.UTC}
-	for _, d := range p.Apply(snaps, day("2026-03-10", 20)) {
-		if !d.Snapshot.Complete && d.Snapshot.Started.Equal(day("2026-03-10", 5)) && !d.Keep {
-			t.Errorf("checkpoint of the last day forgotten: %v", d.Reasons)
-		}
 	}
 	if !(RetentionPolicy{}).Empty() || (RetentionPolicy{Monthly: 1}).Empty() {
 		t.Error("Empty is wrong")

@@ -45,6 +45,10 @@ func (s *SnapshotWriter) Folder(f format.Folder) error { return s.enc.Folder(f) 
 // snapshot's Writer.
 func (s *SnapshotWriter) Message(m format.Message) error { return s.enc.Message(m) }
 
+// SetDownloadedBytes records in the header what the run read from its
+// source (format.Snapshot.DownloadedBytes); call it before Commit.
+func (s *SnapshotWriter) SetDownloadedBytes(n int64) { s.header.DownloadedBytes = n }
+
 // Commit flushes the Writer, so that every message the snapshot names is
 // durable first, then stores the snapshot file and returns its id.
 func (s *SnapshotWriter) Commit() (format.ID, error) {

@@ -197,18 +197,12 @@ func (r *run) checkpointLocked() error {
 	return nil
 }
 
-// finish commits the complete snapshot (after a last checkpoint where a
-// daily budget needs this run's downloads on record).
+// finish commits the complete snapshot, with what the run downloaded on
+// record for a daily budget.
 func (r *run) finish() (*Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.budget >= 0 && len(r.delta) > 0 {
-		if err := r.checkpointLocked(); err != nil {
-			r.full.Abort()
-			r.w.Close()
-			return r.rep, err
-		}
-	}
+	r.full.SetDownloadedBytes(r.rep.DownloadedBytes)
 	id, err := r.full.Commit()
 	if err != nil {
 		r.w.Close()

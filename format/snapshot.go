@@ -45,8 +45,8 @@ type Snapshot struct {
 	// Repaired is set on a snapshot that archive repair wrote from the
 	// complete records of a damaged snapshot file.
 	Repaired *Repaired `json:"repaired,omitempty"`
-	// DownloadedBytes, on a checkpoint, is how many bytes the run had read
-	// from the source so far: a daily download budget (Gmail's) counts
+	// DownloadedBytes is how many bytes the run had read from the source
+	// (so far, on a checkpoint): a daily download budget (Gmail's) counts
 	// the runs of the day by it.
 	DownloadedBytes int64 `json:"downloaded_bytes,omitempty"`
 }

@@ -21,8 +21,7 @@ func archiveForgetCommand() *cli.Command {
 		Usage: "remove snapshots by retention rules or by id; with --prune, delete the data no snapshot left needs",
 		Description: "Rules apply to each account's complete snapshots, newest first; a snapshot any rule keeps is\n" +
 			"   kept. Days, weeks (ISO, Monday to Sunday), months and years are local time. Checkpoints of a run\n" +
-			"   not finished since, checkpoints of the last day and repaired snapshots are kept (forget those by\n" +
-			"   id). Forgetting removes snapshot files only; their messages go with --prune (or archive prune).\n" +
+			"   not finished since and repaired snapshots are kept (forget those by id). Forgetting removes snapshot files only; their messages go with --prune (or archive prune).\n" +
 			"   Prune waits for no one: it fails while an export, import or verify uses the archive.",
 		ArgsUsage: "DIR [SNAPSHOT-ID...]",
 		Flags: []cli.Flag{
@@ -116,7 +115,7 @@ func archiveForget(c *cli.Context) error {
 				return cli.Exit(fmt.Sprintf("--account: the archive holds no snapshot of %s", format.QuoteName(acct)), 1)
 			}
 		}
-		decisions = policy.Apply(snaps, time.Now())
+		decisions = policy.Apply(snaps)
 	}
 	var forget []format.Forgotten
 	var lines []forgetDecision
