@@ -22,8 +22,9 @@ func (e *unparsableError) Error() string { return "unparsable response: " + e.ms
 // pending command when its reader met a response it cannot parse, after
 // which it closes the connection: "in response-data: in date-time:
 // parsing time ...", "imapwire: expected date-time, got ...", "utf7:
-// invalid UTF-7". A cut connection gives EOF or a reset instead.
-var unparsableMarks = []string{"in date-time", "imapwire: expected", "utf7: invalid"}
+// invalid UTF-7", "in LIST: invalid UTF-8" (a folder name of 8-bit bytes
+// that are not UTF-8). A cut connection gives EOF or a reset instead.
+var unparsableMarks = []string{"in date-time", "imapwire: expected", "utf7: invalid", "invalid UTF-8"}
 
 // asUnparsable turns an error about a response go-imap could not parse
 // into an *unparsableError and returns others as they are.

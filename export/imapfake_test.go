@@ -3,7 +3,9 @@ package export
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +23,10 @@ type fakeIMAPMessage struct {
 }
 
 // fakeIMAPServer is an IMAP server for what Dovecot will not do: send an
-// INTERNALDATE or a folder name go-imap cannot parse. It serves INBOX with
-// msgs and empty folders named as folders says (sent as they are), read-only,
-// and answers only what an export asks. It counts connections.
+// INTERNALDATE or a folder name go-imap cannot parse. It serves INBOX and
+// folders named as folders says (sent as they are: quoted, or a literal
+// where 8-bit), each with msgs, read-only, and answers only what an export
+// asks. It counts connections.
 type fakeIMAPServer struct {
 	addr    string
 	msgs    []fakeIMAPMessage
@@ -66,7 +69,7 @@ func (s *fakeIMAPServer) source(t *testing.T) Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewIMAPSource(IMAPConfig{Endpoint: ep.String(), Dial: dl.Dial})
+	return NewIMAPSource(IMAPConfig{Endpoint: ep.String(), Dial: dl.Dial, DialRaw: dl.DialRaw})
 }
 
 func (s *fakeIMAPServer) connections() int {
@@ -83,11 +86,11 @@ func (s *fakeIMAPServer) serve(c net.Conn) {
 	w.Flush()
 	r := bufio.NewReader(c)
 	for {
-		line, err := r.ReadString('\n')
+		line, err := readFakeCommand(r, w)
 		if err != nil {
 			return
 		}
-		tag, cmd, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+		tag, cmd, _ := strings.Cut(line, " ")
 		verb := strings.ToUpper(cmd)
 		switch {
 		case strings.HasPrefix(verb, "CAPABILITY"):
@@ -97,11 +100,12 @@ func (s *fakeIMAPServer) serve(c net.Conn) {
 		case strings.HasPrefix(verb, "LIST"):
 			s.list(w, tag, cmd)
 		case strings.HasPrefix(verb, "EXAMINE"), strings.HasPrefix(verb, "SELECT"):
-			n := 0
-			if strings.HasSuffix(verb, "INBOX") {
-				n = len(s.msgs)
+			_, name, _ := strings.Cut(cmd, " ")
+			if !slices.Contains(s.folders, unquoteFake(name)) && !strings.EqualFold(name, "INBOX") {
+				fmt.Fprintf(w, "%s NO no such folder\r\n", tag)
+				break
 			}
-			fmt.Fprintf(w, "* %d EXISTS\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 100] ok\r\n%s OK [READ-ONLY] done\r\n", n, tag)
+			fmt.Fprintf(w, "* %d EXISTS\r\n* FLAGS (\\Seen)\r\n* OK [PERMANENTFLAGS ()] ok\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 100] ok\r\n%s OK [READ-ONLY] done\r\n", len(s.msgs), tag)
 		case strings.HasPrefix(verb, "UID FETCH"):
 			s.fetch(w, tag, cmd[len("UID FETCH "):])
 		case strings.HasPrefix(verb, "LOGOUT"):
@@ -121,10 +125,59 @@ func (s *fakeIMAPServer) list(w *bufio.Writer, tag, cmd string) {
 	prefix, wild := strings.CutSuffix(pattern, "*")
 	for _, name := range append([]string{"INBOX"}, s.folders...) {
 		if name == pattern || (wild && strings.HasPrefix(name, prefix)) {
-			fmt.Fprintf(w, "* LIST () \"/\" %s\r\n", strconv.Quote(name))
+			fmt.Fprintf(w, "* LIST () \"/\" %s\r\n", quoteFake(name))
 		}
 	}
 	fmt.Fprintf(w, "%s OK done\r\n", tag)
+}
+
+// readFakeCommand reads a command line, with its literals (each asked for
+// with a continuation) inlined.
+func readFakeCommand(r *bufio.Reader, w *bufio.Writer) (string, error) {
+	var cmd strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		i := strings.LastIndexByte(line, '{')
+		n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line[max(i, 0):], "}"), "{"))
+		if i < 0 || !strings.HasSuffix(line, "}") || err != nil {
+			cmd.WriteString(line)
+			return cmd.String(), nil
+		}
+		fmt.Fprint(w, "+ go on\r\n")
+		w.Flush()
+		lit := make([]byte, n)
+		if _, err := io.ReadFull(r, lit); err != nil {
+			return "", err
+		}
+		cmd.WriteString(line[:i] + quoteString(string(lit)))
+	}
+}
+
+// quoteFake writes name as IMAP does: quoted, or a literal where 8-bit.
+func quoteFake(name string) string {
+	for _, b := range []byte(name) {
+		if b >= 0x80 {
+			return fmt.Sprintf("{%d}\r\n%s", len(name), name)
+		}
+	}
+	return quoteString(name)
+}
+
+func quoteString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// unquoteFake undoes quoteFake's quoting.
+func unquoteFake(s string) string {
+	s, ok := strings.CutPrefix(s, `"`)
+	if !ok {
+		return s
+	}
+	return strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(strings.TrimSuffix(s, `"`))
 }
 
 // fetch answers UID FETCH SET (ITEMS) for the items an export asks.

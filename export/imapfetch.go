@@ -17,6 +17,7 @@ import (
 // fetcher reads an IMAP folder's messages on a connection of its own.
 type fetcher struct {
 	mailconn.Session
+	raw rawReader // for folders with raw names
 }
 
 // errUIDValidity means a folder's UIDVALIDITY changed while the export ran,
@@ -29,6 +30,9 @@ var errNoProgress = errors.New("connection lost twice before any message of the 
 func (w *fetcher) Close() { w.Session.Close() }
 
 func (w *fetcher) Read(ctx context.Context, f format.Folder, items []Item, sink Sink) error {
+	if f.RawName {
+		return w.raw.read(ctx, f, items, sink)
+	}
 	byUID := make(map[imap.UID]Item, len(items))
 	uids := make([]imap.UID, len(items))
 	for i, it := range items {

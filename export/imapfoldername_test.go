@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -13,23 +14,36 @@ import (
 
 // TestIMAPInvalidFolderName serves folder names that are not valid
 // modified UTF-7, which go-imap cannot decode (it fails the whole LIST and
-// ends the connection): every other folder is still exported, each bad one
-// is reported as a failure under its prefix, and nothing is retried as a
-// lost connection.
+// ends the connection): each is listed again raw and exported under its
+// name as the server sent it, marked raw_name, with its messages byte for
+// byte; a name that cannot be recorded as sent is a failure naming it; and
+// nothing is retried as a lost connection.
 func TestIMAPInvalidFolderName(t *testing.T) {
-	msgs := []fakeIMAPMessage{{uid: 1, date: `"05-Mar-2024 10:00:00 +0100"`, body: "Subject: a\r\n\r\na\r\n"}}
+	msgs := []fakeIMAPMessage{
+		{uid: 1, date: `"05-Mar-2024 10:00:00 +0100"`, body: "Subject: a\r\n\r\na\r\n"},
+		{uid: 4, date: `" 7-Nov-2023 23:59:01 -0500"`, body: "Subject: b\r\n\r\nb \"(\r\n)\r\n"},
+	}
+	long := strings.Repeat("x", 2000) + "&"
 	for _, tc := range []struct {
 		name     string
 		folders  []string
 		want     []string // folders in the snapshot
+		raw      []string // those of them marked raw_name
 		failures []string // their Folder fields
-		// prefixes of those, where more bad names may hide, each warned of
-		parents int
 	}{
-		{"one bad beside its prefix", []string{"Bad", "Bad&Jjo!", "Sent", "Zeta"}, []string{"INBOX", "Bad", "Sent", "Zeta"}, []string{"Bad…"}, 3},
-		{"two bad", []string{"&Jjo!", "Q&-A", "Q&AAA"}, []string{"INBOX", "Q&A"}, []string{"Q…"}, 1},
-		{"bad at the top", []string{"&Jjo!", "Sent"}, []string{"INBOX", "Sent"}, []string{"…"}, 0},
-		{"none bad", []string{"Entw&APw-rfe"}, []string{"INBOX", "Entwürfe"}, nil, 0},
+		{"one bad beside its prefix", []string{"Bad", "Bad&Jjo!", "Sent", "Zeta"},
+			[]string{"INBOX", "Bad", "Bad&Jjo!", "Sent", "Zeta"}, []string{"Bad&Jjo!"}, nil},
+		{"two bad", []string{"&Jjo!", "Q&-A", "Q&AAA"},
+			[]string{"INBOX", "&Jjo!", "Q&A", "Q&AAA"}, []string{"&Jjo!", "Q&AAA"}, nil},
+		// go-imap takes an 8-bit name for UTF-8 (and then cannot open
+		// it); listed raw, it is kept as sent, and sent as a literal.
+		{"8-bit UTF-8 beside a bad one", []string{"Bad&Jjo!", "Entwürfe"},
+			[]string{"INBOX", "Bad&Jjo!", "Entwürfe"}, []string{"Bad&Jjo!", "Entwürfe"}, nil},
+		{"reads like another's decoded name", []string{"Bad&-Jjo!", "Bad&Jjo!"},
+			[]string{"INBOX", "Bad&Jjo!"}, nil, []string{`"Bad&Jjo!"`}},
+		{"not UTF-8", []string{"Bad\xff", "Sent"}, []string{"INBOX", "Sent"}, nil, []string{`"Bad\xff"`}},
+		{"too long", []string{long, "Sent"}, []string{"INBOX", "Sent"}, nil, []string{format.QuoteName(long)}},
+		{"none bad", []string{"Entw&APw-rfe"}, []string{"INBOX", "Entwürfe"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startFakeIMAPServer(t, msgs, tc.folders...)
@@ -46,21 +60,60 @@ func TestIMAPInvalidFolderName(t *testing.T) {
 			for _, f := range rep.Failures {
 				failed = append(failed, f.Folder)
 			}
-			parents := slices.DeleteFunc(slices.Clone(rep.Warnings), func(w string) bool { return !strings.Contains(w, "could not be listed") })
-			if !slices.Equal(failed, tc.failures) || len(parents) != tc.parents || rep.Messages != 1 {
+			if !slices.Equal(failed, tc.failures) || rep.Messages != len(tc.want)*len(msgs) {
 				t.Errorf("failures %q (want %q), warnings %q, %d messages", failed, tc.failures, rep.Warnings, rep.Messages)
 			}
-			var got []string
+			var got, raw []string
+			var exported []format.Message
 			a.ReadSnapshot(rep.Snapshot, func(rec format.SnapshotRecord) error {
-				if rec.Folder != nil {
-					got = append(got, rec.Folder.Name)
+				if f := rec.Folder; f != nil {
+					got = append(got, f.Name)
+					if f.RawName {
+						raw = append(raw, f.Name)
+					}
+				}
+				if m := rec.Message; m != nil && slices.Contains(tc.raw, m.Folder) {
+					exported = append(exported, *m)
 				}
 				return nil
 			})
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("snapshot folders %q, want %q", got, tc.want)
+			if !slices.Equal(got, tc.want) || !slices.Equal(raw, tc.raw) {
+				t.Errorf("snapshot folders %q, raw %q; want %q, raw %q", got, raw, tc.want, tc.raw)
 			}
+			if len(exported) != len(tc.raw)*len(msgs) {
+				t.Fatalf("%d messages in raw-named folders, want %d", len(exported), len(tc.raw)*len(msgs))
+			}
+			checkFakeMessages(t, a, msgs, exported)
 			t.Logf("%d connections", srv.connections())
 		})
+	}
+}
+
+// checkFakeMessages compares exported with what the fake server served
+// under their UIDs: bytes, flags, internal date.
+func checkFakeMessages(t *testing.T, a *archive.Archive, msgs []fakeIMAPMessage, exported []format.Message) {
+	t.Helper()
+	rd, _, err := a.OpenReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	for _, m := range exported {
+		i := slices.IndexFunc(msgs, func(f fakeIMAPMessage) bool { return uint32(f.uid) == m.UID })
+		if i < 0 {
+			t.Fatalf("folder %q uid %d: not served", m.Folder, m.UID)
+		}
+		want := msgs[i]
+		date, _ := time.Parse(`"_2-Jan-2006 15:04:05 -0700"`, want.date)
+		body, _, err := rd.Open(m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(body)
+		body.Close()
+		if string(b) != want.body || m.UID != uint32(want.uid) || !slices.Equal(m.Flags, format.Flags{`\Seen`}) ||
+			!m.InternalDate.Equal(date) || m.InternalDate.Format("-0700") != date.Format("-0700") || m.DateSource != "" {
+			t.Errorf("folder %q uid %d: %q, flags %v, date %v (%q); want %q, uid %d, date %v", m.Folder, m.UID, b, m.Flags, m.InternalDate, m.DateSource, want.body, want.uid, date)
+		}
 	}
 }

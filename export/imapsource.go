@@ -21,6 +21,10 @@ type IMAPConfig struct {
 	// Dial opens a logged-in connection; it is called once per connection
 	// and again after a connection drops.
 	Dial func(ctx context.Context) (*imapclient.Client, error)
+	// DialRaw opens a logged-in connection on which the export speaks
+	// IMAP itself, for folders whose names go-imap cannot handle (not
+	// valid modified UTF-7). Without it, such names fail the listing.
+	DialRaw func(ctx context.Context) (*mailconn.RawConn, error)
 	// Retries is how many times a dropped connection is redialled for the
 	// same piece of work before it is given up (default 6).
 	Retries int
@@ -62,8 +66,10 @@ func (s *imapSource) List(ctx context.Context) (Listing, error) {
 	})
 	var l Listing
 	if errors.As(err, new(*unparsableError)) {
+		// go-imap ended the connection on a name that is not valid
+		// modified UTF-7: list them all raw.
 		s.coord.Drop()
-		folders, subsKnown, l.Failures, l.Warnings, err = s.listAround(ctx)
+		folders, subsKnown, l.Failures, err = s.listRaw(ctx)
 	}
 	if err != nil {
 		return l, err
@@ -80,28 +86,10 @@ func (s *imapSource) List(ctx context.Context) (Listing, error) {
 	return l, err
 }
 
-// listAround lists every folder but those go-imap cannot decode the names
-// of, which it reports as failures (and prefixes where more such folders
-// may be, as warnings).
-func (s *imapSource) listAround(ctx context.Context) ([]format.Folder, bool, []Failure, []string, error) {
-	var data []*imap.ListData
-	var extended bool
-	leaves, parents, err := s.listByPrefix(ctx, "", 0, &data, &extended)
-	if err != nil {
-		return nil, false, nil, nil, err
-	}
-	var failures []Failure
-	for _, prefix := range leaves {
-		failures = append(failures, Failure{Folder: prefix + "…", Error: "folders whose names start so and go on with a non-ASCII character are not exported: one of them is not valid modified UTF-7, which go-imap (v2 beta.8) can neither list nor open"})
-	}
-	var warnings []string
-	for _, prefix := range parents {
-		warnings = append(warnings, fmt.Sprintf("folders whose names start with %q and go on with a non-ASCII character could not be listed, for a name below that is not valid modified UTF-7", prefix))
-	}
-	return foldersOf(data, extended), extended, failures, warnings, nil
-}
-
 func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folder, []Item, error) {
+	if f.RawName {
+		return s.examineRaw(ctx, f)
+	}
 	var sel *imap.SelectData
 	var items []Item
 	dates := true
@@ -144,10 +132,14 @@ func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folde
 }
 
 func (s *imapSource) NewReader() MessageReader {
-	return &fetcher{Session: mailconn.Session{Dial: s.cfg.Dial, Retries: s.cfg.Retries}}
+	return &fetcher{Session: mailconn.Session{Dial: s.cfg.Dial, Retries: s.cfg.Retries},
+		raw: rawReader{dial: s.cfg.DialRaw, retries: s.cfg.Retries}}
 }
 
 func (s *imapSource) recogniseByHeader(ctx context.Context, f format.Folder, items []Item, idx *archive.Index) (map[int]format.ID, error) {
+	if f.RawName {
+		return nil, errors.New("go-imap cannot select a folder whose name is not valid modified UTF-7")
+	}
 	var found map[int]format.ID
 	err := s.coord.Do(ctx, func(c *imapclient.Client) error {
 		if s.coord.Selected != f.Name {

@@ -84,6 +84,9 @@ type Source struct {
 type Folder struct {
 	// Name is the full name in UTF-8, its levels joined by Delimiter.
 	Name string `json:"name"`
+	// RawName says Name is the name exactly as the server sent it, not
+	// modified UTF-7 decoded, for it was not valid modified UTF-7.
+	RawName bool `json:"raw_name,omitempty"`
 	// Delimiter is the hierarchy delimiter, "" for a flat namespace.
 	Delimiter string `json:"delimiter"`
 	// Attributes are the LIST attributes such as \Noselect and \HasChildren.

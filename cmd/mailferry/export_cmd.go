@@ -226,7 +226,7 @@ func openServerSource(c *cli.Context, from string) (export.Source, error) {
 // serverSource is the export source of an IMAP or POP3 endpoint.
 func serverSource(dialer *mailconn.Dialer, ep mailconn.Endpoint) export.Source {
 	if ep.IsIMAP() {
-		return export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: ep.Account(), Dial: dialer.Dial})
+		return export.NewIMAPSource(export.IMAPConfig{Endpoint: ep.String(), Account: ep.Account(), Dial: dialer.Dial, DialRaw: dialer.DialRaw})
 	}
 	return export.NewPOP3Source(export.POP3Config{Endpoint: ep.String(), UserHost: ep.Account(), Dial: dialer.DialPOP3})
 }

@@ -78,7 +78,7 @@ func Run(ctx context.Context, out io.Writer, archiveDir string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	res.Export, err = export.Run(ctx, a, export.NewIMAPSource(export.IMAPConfig{Endpoint: sep.String(), Dial: sd.Dial}), export.Options{Account: "alice@source"})
+	res.Export, err = export.Run(ctx, a, export.NewIMAPSource(export.IMAPConfig{Endpoint: sep.String(), Dial: sd.Dial, DialRaw: sd.DialRaw}), export.Options{Account: "alice@source"})
 	if err != nil {
 		return res, fmt.Errorf("export: %w", err)
 	}

@@ -1,0 +1,131 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mailferry/mailferry/format"
+	"github.com/mailferry/mailferry/internal/mailconn"
+)
+
+// A folder whose name is not valid modified UTF-7 (format.Folder.RawName)
+// is read on RawConns, which send its name as the server sent it: go-imap
+// would send it modified UTF-7 encoded, another folder's name. Such
+// folders are rare, so they get a connection per Examine and per batch,
+// and a UID FETCH per message, whose answer then needs no UID to match.
+
+// examineRaw is Examine for a folder with a raw name.
+func (s *imapSource) examineRaw(ctx context.Context, f format.Folder) (format.Folder, []Item, error) {
+	var sel rawSelected
+	var items []Item
+	err := mailconn.Retry(ctx, nil, s.cfg.Retries, func() error {
+		c, err := s.cfg.DialRaw(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if sel, err = rawExamine(c, f.Name); err != nil {
+			return err
+		}
+		items, err = rawFetchMeta(c, sel.exists)
+		return err
+	})
+	if err != nil {
+		return f, nil, err
+	}
+	f.UIDValidity, f.UIDNext = sel.uidValidity, sel.uidNext
+	f.PermanentFlags, f.Flags = sel.permanentFlags, sel.flags
+	return f, items, nil
+}
+
+// rawReader reads the messages of folders with raw names.
+type rawReader struct {
+	dial    func(context.Context) (*mailconn.RawConn, error)
+	retries int
+	c       *mailconn.RawConn // with folder selected, or nil
+}
+
+func (r *rawReader) close() {
+	if r.c != nil {
+		r.c.Close()
+		r.c = nil
+	}
+}
+
+// read is MessageReader.Read for a folder with a raw name.
+func (r *rawReader) read(ctx context.Context, f format.Folder, items []Item, sink Sink) error {
+	defer r.close()
+	for i, it := range items {
+		var stop error
+		err := mailconn.Retry(ctx, nil, r.retries, func() error {
+			err := r.fetch(ctx, f, it, sink)
+			var ae *archiveError
+			if errors.As(err, &ae) {
+				stop = ae.err
+				return nil
+			}
+			var refused *mailconn.CommandError
+			if err != nil && !errors.As(err, &refused) {
+				// Out of step, or gone: the next try redials.
+				r.close()
+			}
+			return err
+		})
+		switch {
+		case stop != nil:
+			return stop
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case errors.Is(err, errUIDValidity):
+			for _, it := range items[i:] {
+				sink.Fail(f, it, err)
+			}
+			return nil
+		case err != nil:
+			sink.Fail(f, it, err)
+		}
+	}
+	return nil
+}
+
+// fetch stores one message, selecting f first on a new connection.
+func (r *rawReader) fetch(ctx context.Context, f format.Folder, it Item, sink Sink) error {
+	if r.c == nil {
+		c, err := r.dial(ctx)
+		if err != nil {
+			return err
+		}
+		sel, err := rawExamine(c, f.Name)
+		if err == nil && sel.uidValidity != f.UIDValidity {
+			err = fmt.Errorf("%w (was %d, now %d)", errUIDValidity, f.UIDValidity, sel.uidValidity)
+		}
+		if err != nil {
+			c.Close()
+			return err
+		}
+		r.c = c
+	}
+	stored := false
+	err := r.c.Run(func() error {
+		_, _, err := readFetch(r.c, func(uid uint32, body io.Reader) error {
+			if stored || (uid != 0 && uid != it.UID) {
+				return nil
+			}
+			if err := sink.Put(ctx, f, it, body); err != nil {
+				return err
+			}
+			stored = true
+			return nil
+		})
+		return err
+	}, "UID FETCH", mailconn.Atom(fmt.Sprint(it.UID)), mailconn.Atom("(UID BODY.PEEK[])"))
+	if err != nil {
+		return fmt.Errorf("UID FETCH: %w", err)
+	}
+	if !stored {
+		sink.Warn(fmt.Sprintf("folder %q uid %d: expunged on the server during the export", f.Name, it.UID))
+	}
+	return nil
+}
