@@ -14,10 +14,13 @@ import (
 
 // TestIMAPInvalidFolderName serves folder names that are not valid
 // modified UTF-7, which go-imap cannot decode (it fails the whole LIST and
-// ends the connection): each is listed again raw and exported under its
-// name as the server sent it, marked raw_name, with its messages byte for
-// byte; a name that cannot be recorded as sent is a failure naming it; and
-// nothing is retried as a lost connection.
+// ends the connection), and names in raw 8-bit UTF-8, which it decodes
+// but sends back encoded, so the fake server knows them not: each is
+// listed again raw and exported under its name as the server sent it,
+// marked raw_name, with its messages byte for byte; a name that cannot be
+// recorded as sent is a failure naming it; nothing is retried as a lost
+// connection; and folders go-imap opens cost no connection of the raw
+// path (conns, counted with one reader, where not 0).
 func TestIMAPInvalidFolderName(t *testing.T) {
 	msgs := []fakeIMAPMessage{
 		{uid: 1, date: `"05-Mar-2024 10:00:00 +0100"`, body: "Subject: a\r\n\r\na\r\n"},
@@ -30,26 +33,47 @@ func TestIMAPInvalidFolderName(t *testing.T) {
 		want     []string // folders in the snapshot
 		raw      []string // those of them marked raw_name
 		failures []string // their Folder fields
+		conns    int      // connections opened, with one reader; 0: unchecked
+		noRaw    bool     // the source has no DialRaw
 	}{
 		{"one bad beside its prefix", []string{"Bad", "Bad&Jjo!", "Sent", "Zeta"},
-			[]string{"INBOX", "Bad", "Bad&Jjo!", "Sent", "Zeta"}, []string{"Bad&Jjo!"}, nil},
+			[]string{"INBOX", "Bad", "Bad&Jjo!", "Sent", "Zeta"}, []string{"Bad&Jjo!"}, nil, 0, false},
 		{"two bad", []string{"&Jjo!", "Q&-A", "Q&AAA"},
-			[]string{"INBOX", "&Jjo!", "Q&A", "Q&AAA"}, []string{"&Jjo!", "Q&AAA"}, nil},
+			[]string{"INBOX", "&Jjo!", "Q&A", "Q&AAA"}, []string{"&Jjo!", "Q&AAA"}, nil, 0, false},
 		// go-imap takes an 8-bit name for UTF-8 (and then cannot open
 		// it); listed raw, it is kept as sent, and sent as a literal.
 		{"8-bit UTF-8 beside a bad one", []string{"Bad&Jjo!", "Entwürfe"},
-			[]string{"INBOX", "Bad&Jjo!", "Entwürfe"}, []string{"Bad&Jjo!", "Entwürfe"}, nil},
+			[]string{"INBOX", "Bad&Jjo!", "Entwürfe"}, []string{"Bad&Jjo!", "Entwürfe"}, nil, 0, false},
 		{"reads like another's decoded name", []string{"Bad&-Jjo!", "Bad&Jjo!"},
-			[]string{"INBOX", "Bad&Jjo!"}, nil, []string{`"Bad&Jjo!"`}},
-		{"not UTF-8", []string{"Bad\xff", "Sent"}, []string{"INBOX", "Sent"}, nil, []string{`"Bad\xff"`}},
-		{"too long", []string{long, "Sent"}, []string{"INBOX", "Sent"}, nil, []string{format.QuoteName(long)}},
-		{"none bad", []string{"Entw&APw-rfe"}, []string{"INBOX", "Entwürfe"}, nil, nil},
+			[]string{"INBOX", "Bad&Jjo!"}, nil, []string{`"Bad&Jjo!"`}, 0, false},
+		{"not UTF-8", []string{"Bad\xff", "Sent"}, []string{"INBOX", "Sent"}, nil, []string{`"Bad\xff"`}, 0, false},
+		{"too long", []string{long, "Sent"}, []string{"INBOX", "Sent"}, nil, []string{format.QuoteName(long)}, 0, false},
+		{"none bad", []string{"Entw&APw-rfe"}, []string{"INBOX", "Entwürfe"}, nil, nil, 2, false},
+		{"all ASCII", []string{"Archive", "Sent"}, []string{"INBOX", "Archive", "Sent"}, nil, nil, 2, false},
+		// No bad name makes go-imap's LIST fail: the EXAMINE go-imap
+		// sends encoded is refused, then one raw LIST finds the names
+		// sent raw. Connections: the coordinator, the raw LIST, an
+		// EXAMINE and a reader per 8-bit folder, the reader.
+		{"8-bit UTF-8 alone", []string{"Entwürfe", "Sent"},
+			[]string{"INBOX", "Entwürfe", "Sent"}, []string{"Entwürfe"}, nil, 5, false},
+		{"8-bit UTF-8 beside modified UTF-7", []string{"Entwürfe", "Gel&APY-scht", "Ordner/Müll"},
+			[]string{"INBOX", "Entwürfe", "Gelöscht", "Ordner/Müll"}, []string{"Entwürfe", "Ordner/Müll"}, nil, 7, false},
+		{"8-bit UTF-8 without DialRaw", []string{"Entwürfe", "Sent"},
+			[]string{"INBOX", "Sent"}, nil, []string{"Entwürfe"}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startFakeIMAPServer(t, msgs, tc.folders...)
+			src := srv.source(t)
+			if tc.noRaw {
+				src.(*imapSource).cfg.DialRaw = nil
+			}
+			opts := Options{Account: "u@fake"}
+			if tc.conns > 0 {
+				opts.Connections = 1
+			}
 			a, _ := archive.OpenOrCreate(t.TempDir())
 			start := time.Now()
-			rep, err := Run(context.Background(), a, srv.source(t), Options{Account: "u@fake"})
+			rep, err := Run(context.Background(), a, src, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +108,9 @@ func TestIMAPInvalidFolderName(t *testing.T) {
 				t.Fatalf("%d messages in raw-named folders, want %d", len(exported), len(tc.raw)*len(msgs))
 			}
 			checkFakeMessages(t, a, msgs, exported)
-			t.Logf("%d connections", srv.connections())
+			if n := srv.connections(); tc.conns > 0 && n != tc.conns {
+				t.Errorf("%d connections, want %d", n, tc.conns)
+			}
 		})
 	}
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/mailferry/mailferry/internal/mailconn"
 )
 
-// A folder whose name is not valid modified UTF-7 (format.Folder.RawName)
-// is read on RawConns, which send its name as the server sent it: go-imap
-// would send it modified UTF-7 encoded, another folder's name. Such
+// A folder whose name is not valid modified UTF-7, or came as raw 8-bit
+// UTF-8 the server takes back only so (format.Folder.RawName), is read on
+// RawConns, which send its name as the server sent it: go-imap would send
+// it modified UTF-7 encoded, another folder's name or none. Such
 // folders are rare, so they get a connection per Examine and per batch,
 // and a UID FETCH per message, whose answer then needs no UID to match.
 

@@ -2,7 +2,9 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -29,7 +31,8 @@ type rawListed struct {
 // listRaw lists every folder on a RawConn, for when go-imap (v2 beta.8)
 // could not: it fails the whole LIST on a name that is not valid modified
 // UTF-7. Such a name is kept as the server sent it (format.Folder.RawName)
-// when it is UTF-8, and reported as a failure otherwise.
+// when it is UTF-8, and reported as a failure otherwise. The names kept so
+// are noted in s.rawNames, which sentRaw asks.
 func (s *imapSource) listRaw(ctx context.Context) ([]format.Folder, bool, []Failure, error) {
 	if s.cfg.DialRaw == nil {
 		return nil, false, nil, fmt.Errorf("LIST: a folder name is not valid modified UTF-7, and this source cannot list it raw")
@@ -53,7 +56,36 @@ func (s *imapSource) listRaw(ctx context.Context) ([]format.Folder, bool, []Fail
 	for i := range folders {
 		folders[i].RawName = raw[folders[i].Name]
 	}
+	s.rawNames = raw
 	return folders, extended, failures, nil
+}
+
+// sentRaw reports whether a folder that go-imap listed but could not
+// EXAMINE (err) was listed under a name in raw 8-bit UTF-8, as some
+// servers do without UTF8=ACCEPT: go-imap reads it as the text it is,
+// then sends it back modified UTF-7 encoded, a name such a server does not
+// know. The raw LIST that tells runs only then, once per export, so that
+// accounts whose folders go-imap opens pay no connection for it.
+func (s *imapSource) sentRaw(ctx context.Context, name string, err error) bool {
+	if !errors.As(err, new(*imap.Error)) || s.cfg.DialRaw == nil || isASCII(name) {
+		return false
+	}
+	if s.rawNames == nil {
+		if _, _, _, err := s.listRaw(ctx); err != nil {
+			s.rawNames = map[string]bool{} // not tried again
+			slog.Warn("cannot list folders raw to open those go-imap cannot", "folder", name, "error", err)
+		}
+	}
+	return s.rawNames[name]
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // rawList runs LIST "" "*", asking for subscriptions and special use

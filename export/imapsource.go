@@ -23,7 +23,9 @@ type IMAPConfig struct {
 	Dial func(ctx context.Context) (*imapclient.Client, error)
 	// DialRaw opens a logged-in connection on which the export speaks
 	// IMAP itself, for folders whose names go-imap cannot handle (not
-	// valid modified UTF-7). Without it, such names fail the listing.
+	// valid modified UTF-7, or raw 8-bit UTF-8 the server takes back only
+	// as such). Without it, the former fail the listing, the latter their
+	// EXAMINE.
 	DialRaw func(ctx context.Context) (*mailconn.RawConn, error)
 	// Retries is how many times a dropped connection is redialled for the
 	// same piece of work before it is given up (default 6).
@@ -36,6 +38,10 @@ type IMAPConfig struct {
 type imapSource struct {
 	cfg   IMAPConfig
 	coord *mailconn.Session
+	// rawNames holds the names a raw LIST found sent unencoded, once one
+	// ran (listRaw); nil before. Examine, which reads it, is not called
+	// concurrently.
+	rawNames map[string]bool
 }
 
 // NewIMAPSource returns the IMAP account cfg describes as a Source.
@@ -106,7 +112,17 @@ func (s *imapSource) Examine(ctx context.Context, f format.Folder) (format.Folde
 		items, err = fetchMeta(c, dates)
 		return asUnparsable(err)
 	}
-	err := s.coord.Do(ctx, examine)
+	var encodes bool
+	err := s.coord.Do(ctx, func(c *imapclient.Client) error {
+		// go-imap sends names modified UTF-7 encoded unless the server
+		// speaks IMAP4rev2 (mailferry enables no UTF8=ACCEPT).
+		encodes = !c.Caps().Has(imap.CapIMAP4rev2)
+		return examine(c)
+	})
+	if encodes && s.sentRaw(ctx, f.Name, err) {
+		f.RawName = true
+		return s.examineRaw(ctx, f)
+	}
 	if errors.As(err, new(*unparsableError)) {
 		// An INTERNALDATE go-imap cannot parse ended the connection:
 		// list the folder without dates, then ask for those apart, so
@@ -138,7 +154,7 @@ func (s *imapSource) NewReader() MessageReader {
 
 func (s *imapSource) recogniseByHeader(ctx context.Context, f format.Folder, items []Item, idx *archive.Index) (map[int]format.ID, error) {
 	if f.RawName {
-		return nil, errors.New("go-imap cannot select a folder whose name is not valid modified UTF-7")
+		return nil, errors.New("go-imap cannot select a folder whose name it cannot send as the server sent it")
 	}
 	var found map[int]format.ID
 	err := s.coord.Do(ctx, func(c *imapclient.Client) error {

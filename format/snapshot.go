@@ -85,7 +85,8 @@ type Folder struct {
 	// Name is the full name in UTF-8, its levels joined by Delimiter.
 	Name string `json:"name"`
 	// RawName says Name is the name exactly as the server sent it, not
-	// modified UTF-7 decoded, for it was not valid modified UTF-7.
+	// modified UTF-7 decoded: it was not valid modified UTF-7, or it was
+	// raw 8-bit UTF-8 the server knows only so.
 	RawName bool `json:"raw_name,omitempty"`
 	// Delimiter is the hierarchy delimiter, "" for a flat namespace.
 	Delimiter string `json:"delimiter"`
