@@ -13,8 +13,8 @@ import (
 
 // RawConn is a logged-in IMAP connection on which the caller speaks IMAP
 // itself, for what go-imap (v2 beta.8) cannot say: a folder name that is
-// not valid modified UTF-7, which it neither decodes nor sends back as it
-// came. It is set up as an Appender's is (TLS, greeting, login); each read
+// not valid modified UTF-7, which it does not decode, or one in raw 8-bit
+// UTF-8, which it sends back encoded; neither comes back as it came. It is set up as an Appender's is (TLS, greeting, login); each read
 // and write has Options.Timeout, it is closed when DialRaw's context ends,
 // and what it reads is bounded (see Next). One command at a time.
 type RawConn struct {
