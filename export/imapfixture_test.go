@@ -149,10 +149,11 @@ func (m sourceMessage) String() string {
 // readServer reads every message of the account over IMAP with BODY.PEEK[].
 func readServer(t *testing.T, c *imapclient.Client) (map[string]format.Folder, []sourceMessage) {
 	t.Helper()
-	folders, _, err := listFolders(c)
+	list, extended, err := listPattern(c, "*")
 	if err != nil {
 		t.Fatal(err)
 	}
+	folders := foldersOf(list, extended)
 	byName := map[string]format.Folder{}
 	var out []sourceMessage
 	for _, f := range folders {

@@ -58,6 +58,11 @@ func TestIMAPInvalidFolderName(t *testing.T) {
 			[]string{"INBOX", "Entwürfe", "Sent"}, []string{"Entwürfe"}, nil, 5, false},
 		{"8-bit UTF-8 beside modified UTF-7", []string{"Entwürfe", "Gel&APY-scht", "Ordner/Müll"},
 			[]string{"INBOX", "Entwürfe", "Gelöscht", "Ordner/Müll"}, []string{"Entwürfe", "Ordner/Müll"}, nil, 7, false},
+		// A raw 8-bit name beside its own modified UTF-7 form: go-imap
+		// reads both alike; listed raw, the encoded one is exported and
+		// the raw one is a failure naming it, never silently one folder.
+		{"8-bit UTF-8 beside its encoded form", []string{"Entw&APw-rfe", "Entwürfe"},
+			[]string{"INBOX", "Entwürfe"}, nil, []string{`"Entwürfe"`}, 0, false},
 		{"8-bit UTF-8 without DialRaw", []string{"Entwürfe", "Sent"},
 			[]string{"INBOX", "Sent"}, nil, []string{"Entwürfe"}, 2, true},
 	} {

@@ -16,21 +16,11 @@ var specialUses = []imap.MailboxAttr{
 	imap.MailboxAttrJunk, imap.MailboxAttrSent, imap.MailboxAttrTrash,
 }
 
-// listFolders returns every folder LIST shows, with its delimiter,
-// attributes, special use and subscription. The second result is false
-// when the server cannot say which folders are subscribed (no
-// LIST-EXTENDED, and go-imap has no LSUB): every folder is then taken as
-// subscribed, since a folder nobody can see after import looks lost.
-func listFolders(c *imapclient.Client) ([]format.Folder, bool, error) {
-	list, extended, err := listPattern(c, "*")
-	if err != nil {
-		return nil, false, err
-	}
-	return foldersOf(list, extended), extended, nil
-}
-
 // listPattern runs LIST "" pattern, asking for subscriptions and special
-// use where the server can tell them.
+// use where the server can tell them. The second result is false when the
+// server cannot say which folders are subscribed (no LIST-EXTENDED, and
+// go-imap has no LSUB): foldersOf then takes every folder as subscribed,
+// since a folder nobody can see after import looks lost.
 func listPattern(c *imapclient.Client, pattern string) ([]*imap.ListData, bool, error) {
 	caps := c.Caps()
 	extended := caps.Has(imap.CapListExtended) || caps.Has(imap.CapIMAP4rev2)
@@ -46,6 +36,18 @@ func listPattern(c *imapclient.Client, pattern string) ([]*imap.ListData, bool, 
 		return nil, false, fmt.Errorf("LIST: %w", err)
 	}
 	return list, extended, nil
+}
+
+// repeatedName returns a name that two LIST responses give.
+func repeatedName(list []*imap.ListData) (string, bool) {
+	seen := make(map[string]bool, len(list))
+	for _, l := range list {
+		if seen[l.Mailbox] {
+			return l.Mailbox, true
+		}
+		seen[l.Mailbox] = true
+	}
+	return "", false
 }
 
 // foldersOf turns LIST responses into folders, INBOX first, then by name.

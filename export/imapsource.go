@@ -66,14 +66,23 @@ func (s *imapSource) List(ctx context.Context) (Listing, error) {
 	var folders []format.Folder
 	var subsKnown bool
 	err := s.coord.Do(ctx, func(c *imapclient.Client) error {
-		var err error
-		folders, subsKnown, err = listFolders(c)
-		return asUnparsable(err)
+		list, extended, err := listPattern(c, "*")
+		if err != nil {
+			return asUnparsable(err)
+		}
+		// Two names go-imap decodes alike (a raw 8-bit name and its
+		// modified UTF-7 form) would be one folder here: the raw
+		// listing tells them apart.
+		if name, ok := repeatedName(list); ok && s.cfg.DialRaw != nil {
+			return &unparsableError{fmt.Sprintf("LIST: two folders read as %s", format.QuoteName(name))}
+		}
+		folders, subsKnown = foldersOf(list, extended), extended
+		return nil
 	})
 	var l Listing
 	if errors.As(err, new(*unparsableError)) {
 		// go-imap ended the connection on a name that is not valid
-		// modified UTF-7: list them all raw.
+		// modified UTF-7, or read two names alike: list them all raw.
 		s.coord.Drop()
 		folders, subsKnown, l.Failures, err = s.listRaw(ctx)
 	}
