@@ -3,7 +3,6 @@ package archive
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -122,32 +121,18 @@ func (a *Archive) Index() (*Index, []IndexProblem, error) {
 }
 
 func (a *Archive) loadIndexFile(idx *Index, id format.ID) error {
-	f, err := a.openFile(dirIndex, id)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec, err := format.NewIndexDecoder(f)
-	if err != nil {
-		return err
-	}
-	defer dec.Close()
 	// Collect first and merge after, so a file damaged halfway adds nothing.
 	var chunks []format.ChunkLocation
 	var msgs []format.MessageChunks
-	for {
-		rec, err := dec.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := a.readIndexFile(id, func(rec format.IndexRecord) {
 		if rec.Chunk != nil {
 			chunks = append(chunks, *rec.Chunk)
 		} else {
 			msgs = append(msgs, *rec.Message)
 		}
+	})
+	if err != nil {
+		return err
 	}
 	idx.mu.Lock()
 	defer idx.mu.Unlock()

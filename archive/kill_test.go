@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	if dir := os.Getenv(pruneEnv); dir != "" {
-		if err := runPruneProcess(dir); err != nil {
+	if spec := os.Getenv(pruneEnv); spec != "" {
+		if err := runPruneProcess(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

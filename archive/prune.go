@@ -50,7 +50,8 @@ var ErrPruneDamaged = errors.New("the archive is damaged: run mailferry archive 
 // this order: (1) the needed messages of packs that also hold unneeded data
 // are written again into new packs, with their index files; (2) one index
 // file naming what stays in the kept packs is written; (3) every older
-// index file is deleted; (4) the packs no index names any more are deleted.
+// index file is deleted, in an order that leaves no message record without
+// its chunks; (4) the packs no index names any more are deleted.
 // Killed at any point, the archive opens and verifies, and holds every
 // message its snapshots name; running Prune again finishes the job.
 func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
@@ -101,6 +102,7 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
+	pruneStep()
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
@@ -118,14 +120,22 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 		if err != nil {
 			return nil, fmt.Errorf("prune: %w", err)
 		}
+		pruneStep()
 		written[id] = true
 		rep.IndexFilesWritten++
 	}
 	// (3) The old index files, then (4) the packs they alone named.
+	var old []format.ID
 	for id := range idx.loaded {
-		if written[id] {
-			continue
+		if !written[id] {
+			old = append(old, id)
 		}
+	}
+	old, err = a.indexDeletionOrder(old, plan.keep)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	for _, id := range old {
 		if err := removeFile(filePath(a.dir, dirIndex, id)); err != nil {
 			return nil, fmt.Errorf("prune: %w", err)
 		}
@@ -149,7 +159,7 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	// by writers that died.
 	if tmp, err := os.ReadDir(filepath.Join(a.dir, dirTmp)); err == nil {
 		for _, e := range tmp {
-			if os.Remove(filepath.Join(a.dir, dirTmp, e.Name())) == nil {
+			if removeFile(filepath.Join(a.dir, dirTmp, e.Name())) == nil {
 				rep.TmpFilesDeleted++
 			}
 		}
@@ -157,7 +167,14 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	return rep, nil
 }
 
+// pruneStep is called after each file prune stores or deletes: tests
+// kill the process there, at every step in turn.
+var pruneStep = func() {}
+
+// removeFile deletes a file prune no longer needs; one already gone is fine
+// (a prune killed before finished part of the job).
 func removeFile(path string) error {
+	defer pruneStep()
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -334,6 +351,7 @@ func (a *Archive) rewrite(ctx context.Context, r *Reader, w *Writer, ids []forma
 		if err != nil {
 			return err
 		}
+		pruneStep()
 		if got != id {
 			return fmt.Errorf("message %s read back as %s: %w", id, got, ErrCorrupt)
 		}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -280,38 +281,88 @@ func TestPruneAndWritersExclude(t *testing.T) {
 	}
 }
 
-// pruneEnv makes the test binary a prune process (see TestMain).
+// pruneEnv makes the test binary a prune process (see TestMain): its value
+// is the archive's directory, then optionally ",N" to SIGKILL itself at the
+// N-th step (pruneStep), or ",count" to print how many steps a whole prune
+// takes.
 const pruneEnv = "MAILFERRY_TEST_ARCHIVE_PRUNE"
 
-func runPruneProcess(dir string) error {
+func runPruneProcess(spec string) error {
+	dir, at, _ := strings.Cut(spec, ",")
+	steps := 0
+	pruneStep = func() {
+		steps++
+		if at == strconv.Itoa(steps) {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
 	a, err := Open(dir)
 	if err != nil {
 		return err
 	}
 	_, err = a.Prune(context.Background(), PruneOptions{Writer: WriterOptions{FrameSize: 64 << 10, PackSize: 256 << 10}})
+	if at == "count" {
+		fmt.Println(steps)
+	}
 	return err
 }
 
-// TestPruneKilledAtRandom SIGKILLs prune processes at random instants: each
-// time the archive verifies and the kept snapshots read back byte for byte,
-// and a last prune run to its end leaves nothing unneeded.
-func TestPruneKilledAtRandom(t *testing.T) {
+// TestPruneKilled SIGKILLs prune processes at each step in turn (after
+// every file it stores or deletes, sampled) and at random instants, each
+// on a fresh copy of one archive: every time the archive verifies and the
+// kept snapshots read back byte for byte, and a prune run to its end then
+// leaves nothing unneeded.
+func TestPruneKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs prune processes")
 	}
 	h := buildHistory(t, 30)
 	a, _ := Open(h.dir)
 	kept := forgetByPolicy(t, a, RetentionPolicy{Last: 2, Location: time.UTC})
-	// How long a prune process takes, start-up included, to aim the kills.
 	start := time.Now()
-	if out, err := pruneProcess(copyDir(t, h.dir)).CombinedOutput(); err != nil {
-		t.Fatal(err, string(out))
+	out, err := pruneProcess(copyDir(t, h.dir) + ",count").Output()
+	if err != nil {
+		t.Fatal(err)
 	}
 	whole := time.Since(start)
+	steps, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || steps < 10 {
+		t.Fatalf("a whole prune takes %q steps (%v): too few to test", out, err)
+	}
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 11))
-	t.Logf("a prune process takes %v; kill seed %d", whole, seed)
-	for run := range 10 {
+	t.Logf("a prune process takes %v and %d steps; random kill seed %d", whole, steps, seed)
+
+	// Every step when there are few, else the first and last ten and
+	// ten in between.
+	var at []int
+	for n := 1; n <= steps; n++ {
+		if steps <= 40 || n <= 10 || n > steps-10 || n%(steps/10) == 0 {
+			at = append(at, n)
+		}
+	}
+	check := func(dir, what string) {
+		t.Helper()
+		t.Log(what)
+		c := *h
+		c.dir = dir
+		c.checkKept(t, kept)
+		if err := runPruneProcess(dir); err != nil {
+			t.Fatalf("%s, then a whole prune: %v", what, err)
+		}
+		if vr := c.checkKept(t, kept); len(vr.Unreferenced) > 0 || len(vr.Notes) > 0 {
+			t.Errorf("%s, then a whole prune: %d unreferenced messages, notes %q", what, len(vr.Unreferenced), vr.Notes)
+		}
+	}
+	for _, n := range at {
+		dir := copyDir(t, h.dir)
+		err := pruneProcess(fmt.Sprintf("%s,%d", dir, n)).Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("prune to be killed at step %d: %v", n, err)
+		}
+		check(dir, fmt.Sprintf("killed at step %d of %d", n, steps))
+	}
+	for run := range 5 {
 		dir := copyDir(t, h.dir)
 		cmd := pruneProcess(dir)
 		var stderr bytes.Buffer
@@ -324,22 +375,13 @@ func TestPruneKilledAtRandom(t *testing.T) {
 		err := cmd.Wait()
 		timer.Stop()
 		t.Logf("run %d: kill after %v: %v %s", run, delay, err, stderr.String())
-		c := *h
-		c.dir = dir
-		c.checkKept(t, kept)
-		// A prune run to its end finishes the job.
-		if err := runPruneProcess(dir); err != nil {
-			t.Fatal(err)
-		}
-		if vr := c.checkKept(t, kept); len(vr.Unreferenced) > 0 || len(vr.Notes) > 0 {
-			t.Errorf("after a whole prune: %d unreferenced messages, notes %q", len(vr.Unreferenced), vr.Notes)
-		}
+		check(dir, fmt.Sprintf("killed after %v", delay))
 	}
 }
 
-func pruneProcess(dir string) *exec.Cmd {
+func pruneProcess(spec string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), pruneEnv+"="+dir)
+	cmd.Env = append(os.Environ(), pruneEnv+"="+spec)
 	return cmd
 }
 
