@@ -94,7 +94,7 @@ func exitCodeOf(err error) int {
 // exitStatusUsage.
 func usageErrors(cmds []*cli.Command) []*cli.Command {
 	for _, c := range cmds {
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) }
+		c.OnUsageError = flagUsageError(c.Flags)
 		usageErrors(c.Subcommands)
 	}
 	return cmds
@@ -106,16 +106,17 @@ var logCloser io.Closer
 func newApp() *cli.App {
 	// --version only: -v is --verbose.
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, the revision it was built from and the archive format"}
+	flags := []cli.Flag{
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log debug detail to stderr"},
+		logFileFlag,
+	}
 	return &cli.App{
 		Name:  "mailferry",
 		Usage: "move mailboxes between mail servers through a verified archive",
 		Description: "mailferry export reads mailboxes (IMAP, POP3, Maildir, mbox) into a compressed,\n" +
 			"content-addressed archive that keeps every message byte for byte with its flags and\n" +
 			"dates; mailferry import replays an archive into an IMAP server exactly once.",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log debug detail to stderr"},
-			logFileFlag,
-		},
+		Flags: flags,
 		Before: func(c *cli.Context) error {
 			closer, err := setUpLogging(c, os.Stderr)
 			if err == nil {
@@ -140,7 +141,7 @@ func newApp() *cli.App {
 			archiveCommand(),
 			versionCommand(),
 		}),
-		OnUsageError:         func(_ *cli.Context, err error, _ bool) error { return cli.Exit(err.Error(), exitStatusUsage) },
+		OnUsageError:         flagUsageError(append(flags, cli.VersionFlag)),
 		EnableBashCompletion: true,
 		Version:              versionLine(),
 		// main decides the exit status; urfave/cli would call os.Exit itself.

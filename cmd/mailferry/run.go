@@ -43,15 +43,53 @@ func checkCommands(cmds []*cli.Command, args []string) error {
 // nearest returns the command name closest to a (edit distance at most 2),
 // or "".
 func nearest(a string, cmds []*cli.Command) string {
-	best, bestD := "", 3
+	var names []string
 	for _, c := range cmds {
-		for _, n := range c.Names() {
-			if d := editDistance(a, n); d < bestD {
-				best, bestD = n, d
-			}
+		names = append(names, c.Names()...)
+	}
+	return nearestName(a, names)
+}
+
+// nearestName returns the name closest to a (edit distance at most 2), or "".
+func nearestName(a string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(a, n); d < bestD {
+			best, bestD = n, d
 		}
 	}
 	return best
+}
+
+// flagUsageError makes a flag error a usage error (exit status 2) in one
+// line, and names an unknown flag as it was typed, with the nearest of
+// flags where one is close ("flag provided but not defined: -maxsiz" is
+// Go's flag package speaking).
+func flagUsageError(flags []cli.Flag) cli.OnUsageErrorFunc {
+	return func(_ *cli.Context, err error, _ bool) error {
+		name, unknown := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+		if !unknown {
+			return cli.Exit(err.Error(), exitStatusUsage)
+		}
+		name = strings.TrimPrefix(name, "-")
+		var names []string
+		for _, f := range flags {
+			names = append(names, f.Names()...)
+		}
+		msg := "unknown flag " + dashed(name)
+		if near := nearestName(name, names); near != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", dashed(near))
+		}
+		return cli.Exit(msg, exitStatusUsage)
+	}
+}
+
+// dashed spells a flag name as it is typed: -v, --max-size.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // editDistance is the Levenshtein distance, with a swap of neighbours

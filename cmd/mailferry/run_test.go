@@ -19,7 +19,10 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"exprot"}, 2, `unknown command "exprot" (did you mean "export"?)`},
 		{[]string{"archive", "lss"}, 2, `did you mean "ls"?`},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate";`},
-		{[]string{"import", "--max-sise", "1"}, 2, "flag provided but not defined: -max-sise"},
+		{[]string{"import", "--max-sise", "1"}, 2, "unknown flag --max-sise (did you mean --max-size?)"},
+		{[]string{"export", "--bogus"}, 2, "unknown flag --bogus"},
+		{[]string{"archive", "forget", "--keep-lats", "1", "x"}, 2, "unknown flag --keep-lats (did you mean --keep-last?)"},
+		{[]string{"--verbos", "export"}, 2, "unknown flag --verbos (did you mean --verbose?)"},
 		{[]string{"verify", "--archive", "x"}, 2, `--to URL names the destination`},
 		{[]string{"import", "--archive", "x"}, 2, `--to URL names the destination`},
 		// imapsync's names are taken: the run gets past the flags and
