@@ -35,11 +35,16 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"version"}, 0, "archive format"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			out, err := runCLIErr(tc.args...)
+			out, errOut, err := runCLIStreams(tc.args...)
 			if got := exitCodeOf(err); got != tc.status {
 				t.Errorf("exit %d, want %d (%v)", got, tc.status, err)
 			}
-			text := out
+			// A usage error is one line on stderr (main prints err there)
+			// and nothing on stdout.
+			if tc.status == 2 && (out != "" || errOut != "" || strings.Contains(strings.TrimSpace(err.Error()), "\n")) {
+				t.Errorf("usage error printed stdout %q, stderr %q, error %q", out, errOut, err)
+			}
+			text := out + errOut
 			if err != nil {
 				text += err.Error()
 			}
