@@ -125,6 +125,9 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 		rep.IndexFilesWritten++
 	}
 	// (3) The old index files, then (4) the packs they alone named.
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
 	var old []format.ID
 	for id := range idx.loaded {
 		if !written[id] {
@@ -145,7 +148,7 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 		return nil, err
 	}
 	for _, id := range plan.drop {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return nil, err
 		}
 		if written[id] {
@@ -339,7 +342,7 @@ func (a *Archive) planPrune(idx *Index, needed map[format.ID]bool) (*prunePlan, 
 // rewrite reads each message through r and stores it again through w.
 func (a *Archive) rewrite(ctx context.Context, r *Reader, w *Writer, ids []format.ID) error {
 	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return err
 		}
 		rc, _, err := r.Open(id)

@@ -428,3 +428,23 @@ func TestWriterAfterPruneReloads(t *testing.T) {
 		t.Fatal("message stored again reads back differently")
 	}
 }
+
+// TestPruneInterrupted: a prune whose context is cancelled (Ctrl-C) stops
+// with the cancel's cause, before deleting anything, and the archive stays
+// whole.
+func TestPruneInterrupted(t *testing.T) {
+	h := buildHistory(t, 8)
+	a, _ := Open(h.dir)
+	kept := forgetByPolicy(t, a, RetentionPolicy{Last: 1, Location: time.UTC})
+	packs, indexes := len(files(t, h.dir, dirPacks)), len(files(t, h.dir, dirIndex))
+	stop := errors.New("interrupted")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stop)
+	if _, err := a.Prune(ctx, PruneOptions{}); !errors.Is(err, stop) {
+		t.Fatalf("prune with a cancelled context: %v, want the cause", err)
+	}
+	if p, i := len(files(t, h.dir, dirPacks)), len(files(t, h.dir, dirIndex)); p < packs || i < indexes {
+		t.Errorf("packs %d -> %d, index files %d -> %d: an interrupted prune deleted files", packs, p, indexes, i)
+	}
+	h.checkKept(t, kept)
+}

@@ -83,7 +83,7 @@ func (a *Archive) Repair(ctx context.Context) (*RepairReport, error) {
 	var listed []format.IndexRecord
 	var unlisted []format.ID
 	for _, p := range packIDs {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return nil, err
 		}
 		l, err := a.openPackList(p)
@@ -271,7 +271,7 @@ func (a *Archive) repairSnapshots(ctx context.Context, idx *Index, rep *RepairRe
 		return err
 	}
 	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return err
 		}
 		missing := 0

@@ -85,7 +85,7 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	}
 	defer dec.Close()
 	for _, id := range packIDs {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return nil, err
 		}
 		rep.Packs++
@@ -138,7 +138,7 @@ func (a *Archive) Verify(ctx context.Context) (*VerifyReport, error) {
 	}
 	sort.Slice(msgIDs, func(i, j int) bool { return msgIDs[i].String() < msgIDs[j].String() })
 	for _, id := range msgIDs {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return nil, err
 		}
 		if why := checkMessage(r, idx, id, badChunks); why != "" {

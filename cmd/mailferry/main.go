@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,6 +82,10 @@ func exitCodeOf(err error) int {
 	}
 	if ec, ok := err.(cli.ExitCoder); ok {
 		return ec.ExitCode()
+	}
+	// Interrupted (Ctrl-C, SIGTERM), whatever the command.
+	if errors.Is(err, errStopped) {
+		return 130
 	}
 	// urfave/cli reports a missing required flag with an error of its
 	// own, unexported type.

@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestCommandLine: the exit status and what is printed where for the
@@ -84,6 +88,25 @@ func TestLogFile(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if line != "" && !json.Valid([]byte(line)) {
 			t.Errorf("not a JSON line: %q", line)
+		}
+	}
+}
+
+// TestExitCodeOf: every command's error maps to the documented statuses;
+// an interruption is 130 whichever command it stopped.
+func TestExitCodeOf(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("boom"), 1},
+		{fmt.Errorf("prune: %w", errStopped), 130},
+		{cli.Exit("usage", exitStatusUsage), 2},
+		{cli.Exit("incomplete", 3), 3},
+	} {
+		if got := exitCodeOf(tc.err); got != tc.want {
+			t.Errorf("exitCodeOf(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }

@@ -76,7 +76,7 @@ func Extract(ctx context.Context, a *archive.Archive, snap format.ID, t Target, 
 		return nil
 	}
 	err = a.ReadSnapshot(snap, func(rec format.SnapshotRecord) error {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil {
 			return err
 		}
 		if f := rec.Folder; f != nil {
