@@ -170,6 +170,14 @@ func TestForgetThenPrune(t *testing.T) {
 	}
 	// Forgotten snapshots are parents of kept ones: verify takes that.
 	h.checkKept(t, kept)
+	for _, sid := range h.snaps {
+		if !slices.Contains(kept, sid) {
+			if err := a.ReadSnapshot(sid, func(format.SnapshotRecord) error { return nil }); !errors.Is(err, ErrForgotten) || !strings.Contains(err.Error(), "retention") {
+				t.Errorf("reading a forgotten snapshot: %v", err)
+			}
+			break
+		}
+	}
 
 	dry, err := a.Prune(context.Background(), PruneOptions{DryRun: true})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -111,6 +112,9 @@ func (s *SnapshotWriter) Abort() {
 	}
 }
 
+// ErrForgotten means a snapshot was removed by archive forget.
+var ErrForgotten = errors.New("removed by archive forget")
+
 // SnapshotInfo is a snapshot file's id and header.
 type SnapshotInfo struct {
 	ID format.ID
@@ -171,6 +175,14 @@ func (a *Archive) snapshotHeader(id format.ID) (format.Snapshot, error) {
 // ReadSnapshot calls fn for each folder and message of a snapshot, in order.
 func (a *Archive) ReadSnapshot(id format.ID, fn func(format.SnapshotRecord) error) error {
 	f, err := a.openFile(dirSnapshots, id)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Gone on purpose? Say so rather than "no such file".
+		if forgotten, _, ferr := a.Forgotten(); ferr == nil {
+			if s, ok := forgotten[id]; ok {
+				return fmt.Errorf("snapshot %s of %s was forgotten (%s): %w", id.Short(), format.QuoteName(s.Account), s.Reason, ErrForgotten)
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("snapshot %s: %w", id.Short(), err)
 	}
