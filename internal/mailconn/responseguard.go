@@ -78,6 +78,7 @@ type responseGuard struct {
 	tail     []byte // the last bytes of the line, to find a literal's announcement
 	greeting []byte // the start of the first line the server sent
 	greeted  bool   // the first line is complete
+	rev1     bool   // the current line offers IMAP4rev1 (see hideIMAP4rev2)
 	// greetedResponse: the first response (the greeting) is complete.
 	greetedResponse bool
 	untagged        int   // responses since the last tagged one
@@ -148,6 +149,9 @@ func (g *responseGuard) scan(seg []byte) error {
 	if g.first && len(g.head) < guardHead {
 		g.head = append(g.head, seg[:min(len(seg), guardHead-len(g.head))]...)
 	}
+	if g.first {
+		hideIMAP4rev2(g.head, seg, &g.rev1)
+	}
 	g.line += len(seg)
 	for _, b := range seg {
 		switch {
@@ -181,7 +185,7 @@ func (g *responseGuard) endOfLine() error {
 		g.fetch = untaggedFetch.Match(g.head)
 	}
 	line := bytes.TrimSuffix(g.tail, []byte("\r"))
-	g.line, g.token, g.quoted, g.escaped = 0, 0, false, false
+	g.line, g.token, g.quoted, g.escaped, g.rev1 = 0, 0, false, false, false
 	g.tail = g.tail[:0]
 	m := literalAtEnd.FindSubmatch(line)
 	if m == nil {

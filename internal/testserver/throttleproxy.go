@@ -24,6 +24,35 @@ type ThrottleProxy struct {
 	command *regexp.Regexp
 	left    int // commands still to answer
 	answer  string
+	extra   string // capabilities added after IMAP4rev1
+}
+
+// Advertise adds capabilities to those the server announces (after
+// IMAP4rev1), for a server that offers more than it does unasked: with
+// "IMAP4rev2" it stands in for a server of both revisions, which speaks
+// IMAP4rev1 (modified UTF-7 names) until a client enables IMAP4rev2.
+func (p *ThrottleProxy) Advertise(caps string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.extra = caps
+}
+
+// fromServer is what the client gets of a server response: no STARTTLS,
+// and the capabilities Advertise adds in a CAPABILITY list (of the
+// response's first line: what follows may be a message).
+func (p *ThrottleProxy) fromServer(resp string) string {
+	first, rest, _ := strings.Cut(resp, "\n")
+	first = strings.Replace(first, " STARTTLS", "", 1)
+	p.mu.Lock()
+	extra := p.extra
+	p.mu.Unlock()
+	if extra != "" && strings.Contains(first, "CAPABILITY") {
+		first = strings.Replace(first, "IMAP4rev1", "IMAP4rev1 "+extra, 1)
+	}
+	if rest == "" && !strings.HasSuffix(resp, "\n") {
+		return first
+	}
+	return first + "\n" + rest
 }
 
 var literalAtEnd = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
@@ -103,7 +132,7 @@ func (p *ThrottleProxy) serve(client net.Conn, target string) {
 				client.Close()
 				return
 			}
-			toClient(strings.Replace(resp, " STARTTLS", "", 1))
+			toClient(p.fromServer(resp))
 		}
 	}()
 	br := bufio.NewReader(client)
