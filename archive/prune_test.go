@@ -32,7 +32,20 @@ type history struct {
 
 func buildHistory(t *testing.T, days int) *history {
 	t.Helper()
-	a, idx := newTestArchive(t)
+	return buildHistoryVersion(t, days, format.Version)
+}
+
+// buildHistoryVersion builds the history in an archive of format version.
+func buildHistoryVersion(t *testing.T, days, version int) *history {
+	t.Helper()
+	a, err := openOrCreate(t.TempDir(), version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, _, err := a.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
 	os.Chmod(a.Dir(), dirMode) // t.TempDir's mode would make verify note it
 	// Small packs, so that a message's pack holds others' data too.
 	w, err := a.NewWriter(idx, WriterOptions{FrameSize: 64 << 10, PackSize: 256 << 10})
@@ -157,8 +170,16 @@ func (h *history) checkKept(t *testing.T, kept []format.ID) *VerifyReport {
 	return rep
 }
 
+// TestForgetThenPrune forgets by a policy and prunes, in archives of
+// format version 2 and of version 1 (whose packs list nothing).
 func TestForgetThenPrune(t *testing.T) {
-	h := buildHistory(t, 30)
+	for _, version := range []int{2, 1} {
+		t.Run(fmt.Sprint("version ", version), func(t *testing.T) { forgetThenPrune(t, version) })
+	}
+}
+
+func forgetThenPrune(t *testing.T, version int) {
+	h := buildHistoryVersion(t, 30, version)
 	a, err := Open(h.dir)
 	if err != nil {
 		t.Fatal(err)
