@@ -23,6 +23,13 @@ func (a *Archive) Forget(snaps []format.Forgotten, tool string) error {
 	if len(snaps) == 0 {
 		return nil
 	}
+	// Shared, as a writer's: beside exports, never in a prune, which reads
+	// the snapshots to know what to keep.
+	lock, err := a.Lock(false, "forget")
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if err := os.MkdirAll(filepath.Join(a.dir, dirForgotten), dirMode); err != nil {
 		return fmt.Errorf("archive %s: %w", a.dir, err)
 	}

@@ -289,6 +289,16 @@ func TestPruneAndWritersExclude(t *testing.T) {
 	if _, err := a.NewWriter(idx, WriterOptions{}); !errors.As(err, &locked) || !locked.Holder.Exclusive {
 		t.Fatalf("writer beside prune: %v", err)
 	}
+	snaps, _, _ := a.Snapshots()
+	if err := a.Forget([]format.Forgotten{{ID: snaps[0].ID}}, "test"); !errors.As(err, &locked) {
+		t.Fatalf("forget beside prune: %v", err)
+	}
+	if after, _, _ := a.Snapshots(); len(after) != len(snaps) {
+		t.Fatal("forget beside prune removed a snapshot")
+	}
+	if _, err := a.Repair(context.Background()); !errors.As(err, &locked) {
+		t.Fatalf("repair beside prune: %v", err)
+	}
 	l.Unlock()
 
 	// A lock of a process that is gone.

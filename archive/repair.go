@@ -49,11 +49,17 @@ type RepairedSnapshot struct {
 // lists packs carry (format version 2) and the readable records of the
 // damaged files, and writes a snapshot file of the complete records of each
 // damaged snapshot. It only adds files, then moves the damaged ones to
-// damaged/; writers may run meanwhile.
+// damaged/; writers may run meanwhile, a prune may not (it would delete
+// packs the new index names): Repair holds a shared lock.
 func (a *Archive) Repair(ctx context.Context) (*RepairReport, error) {
 	if err := a.prepareWrite(); err != nil {
 		return nil, err
 	}
+	lock, err := a.Lock(false, "repair")
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	rep := &RepairReport{}
 	idx := newIndex()
 	indexIDs, _, err := a.listFiles(dirIndex)
