@@ -181,22 +181,14 @@ func archiveForget(c *cli.Context) error {
 func forgetByID(snaps []archive.SnapshotInfo, ids []string) ([]archive.Decision, error) {
 	chosen := map[format.ID]bool{}
 	for _, p := range ids {
-		p = strings.ToLower(p)
-		var found []archive.SnapshotInfo
-		for _, s := range snaps {
-			if len(p) >= 4 && len(p) <= 64 && s.ID.String()[:len(p)] == p {
-				found = append(found, s)
-			}
-		}
-		switch {
-		case len(p) < 4:
+		if len(p) < 4 {
 			return nil, cli.Exit(fmt.Sprintf("snapshot %q: give at least 4 hex digits of its id (archive snapshots lists them)", p), exitStatusUsage)
-		case len(found) == 0:
-			return nil, cli.Exit(fmt.Sprintf("no snapshot with id %q (archive snapshots lists them)", p), 1)
-		case len(found) > 1:
-			return nil, cli.Exit(fmt.Sprintf("snapshot id %q is ambiguous: %d snapshots start with it", p, len(found)), exitStatusUsage)
 		}
-		chosen[found[0].ID] = true
+		s, err := archive.SelectSnapshot(snaps, "", p)
+		if err != nil {
+			return nil, err
+		}
+		chosen[s.ID] = true
 	}
 	var out []archive.Decision
 	for _, s := range snaps {
