@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -94,6 +95,27 @@ func (a *Archive) Lock(exclusive bool, purpose string) (*Lock, error) {
 	l.wg.Add(1)
 	go l.refresh()
 	return l, nil
+}
+
+// LockWait is Lock, tried again while a conflicting lock is held, for up to
+// wait (restic's --retry-lock): a prune started by cron beside a nightly
+// export runs once the export has finished.
+func (a *Archive) LockWait(ctx context.Context, exclusive bool, purpose string, wait time.Duration) (*Lock, error) {
+	deadline := time.Now().Add(wait)
+	pause := 100 * time.Millisecond
+	for {
+		l, err := a.Lock(exclusive, purpose)
+		var locked *LockedError
+		if !errors.As(err, &locked) || time.Now().Add(pause).After(deadline) {
+			return l, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
 }
 
 // checkLocks returns a *LockedError for a live lock other than own that

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mailferry/mailferry/format"
 )
@@ -33,6 +34,9 @@ type PruneOptions struct {
 	// Without are snapshots to count as forgotten already: what a dry
 	// forget followed by a prune would do.
 	Without map[format.ID]bool
+	// RetryLock is how long to wait for the exclusive lock while others
+	// hold theirs; 0 fails at once.
+	RetryLock time.Duration
 	// Writer tunes the packs written for rewritten messages.
 	Writer WriterOptions
 }
@@ -54,7 +58,7 @@ var ErrPruneDamaged = errors.New("the archive is damaged: run mailferry archive 
 // Killed at any point, the archive opens and verifies, and holds every
 // message its snapshots name; running Prune again finishes the job.
 func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, error) {
-	lock, err := a.Lock(true, "prune")
+	lock, err := a.LockWait(ctx, true, "prune", opts.RetryLock)
 	if err != nil {
 		return nil, err
 	}

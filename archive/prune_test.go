@@ -301,6 +301,20 @@ func TestPruneAndWritersExclude(t *testing.T) {
 	}
 	l.Unlock()
 
+	// With RetryLock, prune waits for a writer to finish; without, or
+	// for too short a while, it fails.
+	w, err = a.NewWriter(idx, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Prune(context.Background(), PruneOptions{RetryLock: 200 * time.Millisecond}); !errors.As(err, &locked) {
+		t.Fatalf("prune waiting 200 ms for a writer that stays: %v", err)
+	}
+	time.AfterFunc(300*time.Millisecond, func() { w.Close() })
+	if _, err := a.Prune(context.Background(), PruneOptions{RetryLock: time.Minute}); err != nil {
+		t.Fatalf("prune waiting for a writer that finishes: %v", err)
+	}
+
 	// A lock of a process that is gone.
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {

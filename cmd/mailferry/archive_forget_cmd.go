@@ -22,7 +22,7 @@ func archiveForgetCommand() *cli.Command {
 		Description: "Rules apply to each account's complete snapshots, newest first; a snapshot any rule keeps is\n" +
 			"   kept. Days, weeks (ISO, Monday to Sunday), months and years are local time. Checkpoints of a run\n" +
 			"   not finished since and repaired snapshots are kept (forget those by id). Forgetting removes snapshot files only; their messages go with --prune (or archive prune).\n" +
-			"   Prune waits for no one: it fails while an export, import or verify uses the archive.",
+			"   Prune fails while an export, import or verify uses the archive, unless --retry-lock lets it wait.",
 		ArgsUsage: "DIR [SNAPSHOT-ID...]",
 		Flags: []cli.Flag{
 			keep("last", "keep the newest `N` snapshots"),
@@ -33,6 +33,7 @@ func archiveForgetCommand() *cli.Command {
 			&cli.StringFlag{Name: "account", Usage: "apply the rules to this account only (`NAME`)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be forgotten (and pruned), change nothing"},
 			&cli.BoolFlag{Name: "prune", Usage: "then delete the data no remaining snapshot needs"},
+			retryLockFlag,
 			&cli.BoolFlag{Name: "json", Usage: "print the decisions and the prune report as JSON"},
 		},
 		Action: archiveForget,
@@ -45,18 +46,20 @@ func archivePruneCommand() *cli.Command {
 		Usage: "delete the data no snapshot needs (after archive forget), crash-safe",
 		Description: "Packs that also hold data no snapshot needs are written again without it. Killed at any point,\n" +
 			"   the archive still verifies and a later prune finishes the job. It fails while an export, import\n" +
-			"   or verify uses the archive, and refuses a damaged archive (run archive repair first).",
+			"   or verify uses the archive (unless --retry-lock lets it wait), and refuses a damaged archive\n" +
+			"   (run archive repair first).",
 		ArgsUsage: "DIR",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be deleted, change nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			retryLockFlag,
 		},
 		Action: func(c *cli.Context) error {
 			a, err := openArchiveArg(c, 1)
 			if err != nil {
 				return err
 			}
-			rep, err := a.Prune(c.Context, archive.PruneOptions{DryRun: c.Bool("dry-run")})
+			rep, err := a.Prune(c.Context, archive.PruneOptions{DryRun: c.Bool("dry-run"), RetryLock: c.Duration("retry-lock")})
 			if err != nil {
 				return err
 			}
@@ -68,6 +71,10 @@ func archivePruneCommand() *cli.Command {
 		},
 	}
 }
+
+// retryLockFlag lets prune wait for the exports, imports and verifies
+// that use the archive (restic's --retry-lock).
+var retryLockFlag = &cli.DurationFlag{Name: "retry-lock", Usage: "wait up to `DURATION` (90s, 2h) for commands using the archive to finish (0: fail at once)"}
 
 // forgetDecision is one snapshot's line of the forget report.
 type forgetDecision struct {
@@ -138,7 +145,7 @@ func archiveForget(c *cli.Context) error {
 	}
 	var rep *archive.PruneReport
 	if c.Bool("prune") {
-		opts := archive.PruneOptions{DryRun: dry, Without: map[format.ID]bool{}}
+		opts := archive.PruneOptions{DryRun: dry, Without: map[format.ID]bool{}, RetryLock: c.Duration("retry-lock")}
 		for _, f := range forget {
 			opts.Without[f.ID] = true
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailferry/mailferry/archive"
 	"github.com/mailferry/mailferry/format"
@@ -94,7 +95,11 @@ func TestArchiveForgetPrune(t *testing.T) {
 	if out, err := runCLIErr("archive", "prune", arch); exitCodeOf(err) != 1 || !strings.Contains(fmt.Sprint(err), "in use: shared lock of export") {
 		t.Errorf("prune beside an export: exit %d, %v %s", exitCodeOf(err), err, out)
 	}
-	l.Unlock()
+	// With --retry-lock it waits for the export to finish.
+	time.AfterFunc(300*time.Millisecond, l.Unlock)
+	if out, err := runCLIErr("archive", "prune", arch, "--dry-run", "--retry-lock", "1m"); err != nil || !strings.Contains(out, "prune: nothing to delete") {
+		t.Errorf("prune --retry-lock beside an export that finishes: %v %s", err, out)
+	}
 
 	out := runCLI(t, "archive", "forget", arch, "--keep-last", "1", "--prune")
 	if !strings.Contains(out, "forgot 2 of 3 snapshots") || !strings.Contains(out, "removed 6 messages") {
