@@ -76,25 +76,35 @@ func (e *IndexEncoder) Message(m MessageChunks) error {
 // Close writes the end record and finishes the stream.
 func (e *IndexEncoder) Close() error { return e.rw.close() }
 
-// IndexDecoder reads an index file record by record.
-type IndexDecoder struct{ rr *recordReader }
+// IndexDecoder reads an index file, or a pack list (the same records, but
+// chunk records without their pack), record by record.
+type IndexDecoder struct {
+	rr     *recordReader
+	what   string // "index" or "pack list", for errors
+	inPack bool   // a pack list: chunk records name no pack
+}
 
 // NewIndexDecoder reads the header of the index file on r, refusing a newer
 // format version with a *VersionError.
 func NewIndexDecoder(r io.Reader) (*IndexDecoder, error) {
+	return newIndexDecoder(r, "index", "index", false)
+}
+
+func newIndexDecoder(r io.Reader, what, header string, inPack bool) (*IndexDecoder, error) {
 	var h IndexHeader
-	rr, err := openRecordFile(r, "index", "index", &h)
+	rr, err := openRecordFile(r, what, header, &h)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion("index", h.Version); err != nil {
+	if err := checkVersion(what, h.Version); err != nil {
 		rr.close()
 		return nil, err
 	}
-	return &IndexDecoder{rr: rr}, nil
+	return &IndexDecoder{rr: rr, what: what, inPack: inPack}, nil
 }
 
-// Next returns the next record, or io.EOF after the last.
+// Next returns the next record, or io.EOF after the last. Chunk records of
+// a pack list come back with a zero Pack: the caller knows which pack it read.
 func (d *IndexDecoder) Next() (IndexRecord, error) {
 	kind, raw, err := d.rr.next()
 	if err != nil {
@@ -104,17 +114,22 @@ func (d *IndexDecoder) Next() (IndexRecord, error) {
 	case "chunk":
 		c := new(ChunkLocation)
 		if err := json.Unmarshal(raw, c); err != nil {
-			return IndexRecord{}, fmt.Errorf("index chunk record: %w", err)
+			return IndexRecord{}, fmt.Errorf("%s chunk record: %w", d.what, err)
 		}
-		if err := c.validate(); err != nil {
-			return IndexRecord{}, fmt.Errorf("index chunk record: %w", err)
+		if d.inPack {
+			c.Pack, err = ID{}, c.validateRange()
+		} else {
+			err = c.validate()
+		}
+		if err != nil {
+			return IndexRecord{}, fmt.Errorf("%s chunk record: %w", d.what, err)
 		}
 		return IndexRecord{Chunk: c}, nil
 	case "message":
-		m, err := decodeMessageChunks(raw, "index")
+		m, err := decodeMessageChunks(raw, d.what)
 		return IndexRecord{Message: m}, err
 	}
-	return IndexRecord{}, fmt.Errorf("index: unknown record kind %q", kind)
+	return IndexRecord{}, fmt.Errorf("%s: unknown record kind %q", d.what, kind)
 }
 
 // Close releases the decoder.

@@ -3,9 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/klauspost/compress/zstd"
@@ -91,48 +89,8 @@ func PackListSize(hdr []byte) (int64, bool) {
 	return int64(binary.LittleEndian.Uint32(hdr[4:])), true
 }
 
-// PackListDecoder reads a pack list record by record. Chunk records come
-// back with a zero Pack: the caller knows which pack it read.
-type PackListDecoder struct{ rr *recordReader }
-
 // NewPackListDecoder reads the header of the pack list on r (the skippable
 // frame's content, after its header).
-func NewPackListDecoder(r io.Reader) (*PackListDecoder, error) {
-	var h IndexHeader
-	rr, err := openRecordFile(r, "pack list", "pack", &h)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkVersion("pack list", h.Version); err != nil {
-		rr.close()
-		return nil, err
-	}
-	return &PackListDecoder{rr: rr}, nil
+func NewPackListDecoder(r io.Reader) (*IndexDecoder, error) {
+	return newIndexDecoder(r, "pack list", "pack", true)
 }
-
-// Next returns the next record, or io.EOF after the last.
-func (d *PackListDecoder) Next() (IndexRecord, error) {
-	kind, raw, err := d.rr.next()
-	if err != nil {
-		return IndexRecord{}, err
-	}
-	switch kind {
-	case "chunk":
-		var c packChunk
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return IndexRecord{}, fmt.Errorf("pack list chunk record: %w", err)
-		}
-		loc := &ChunkLocation{ID: c.ID, FrameOffset: c.FrameOffset, FrameLength: c.FrameLength, Offset: c.Offset, Length: c.Length}
-		if err := loc.validateRange(); err != nil {
-			return IndexRecord{}, fmt.Errorf("pack list chunk record: %w", err)
-		}
-		return IndexRecord{Chunk: loc}, nil
-	case "message":
-		m, err := decodeMessageChunks(raw, "pack list")
-		return IndexRecord{Message: m}, err
-	}
-	return IndexRecord{}, fmt.Errorf("pack list: unknown record kind %q", kind)
-}
-
-// Close releases the decoder.
-func (d *PackListDecoder) Close() { d.rr.close() }
