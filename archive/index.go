@@ -3,6 +3,7 @@ package archive
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -199,6 +200,31 @@ func (idx *Index) chunk(id format.ID) (format.ChunkLocation, bool) {
 func (idx *Index) locationLocked(id format.ID, l chunkLoc) format.ChunkLocation {
 	return format.ChunkLocation{ID: id, Pack: idx.packs[l.pack], FrameOffset: l.frameOff,
 		FrameLength: int64(l.frameLen), Offset: int64(l.off), Length: int64(l.len)}
+}
+
+// readIndexFile calls fn for each record of an index file, up to the
+// damage of a damaged one (whose error it then returns).
+func (a *Archive) readIndexFile(id format.ID, fn func(format.IndexRecord)) error {
+	f, err := a.openFile(dirIndex, id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec, err := format.NewIndexDecoder(f)
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	for {
+		rec, err := dec.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(rec)
+	}
 }
 
 // byPack returns the chunk locations the index knows, by pack.

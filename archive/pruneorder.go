@@ -1,10 +1,6 @@
 package archive
 
-import (
-	"io"
-
-	"github.com/mailferry/mailferry/format"
-)
+import "github.com/mailferry/mailferry/format"
 
 // indexDeletionOrder orders the old index files prune deletes so that at
 // every step each message a remaining file names still has every chunk
@@ -72,28 +68,4 @@ func (a *Archive) indexDeletionOrder(old []format.ID, keep *Index) ([]format.ID,
 		}
 	}
 	return order, nil
-}
-
-// readIndexFile calls fn for each record of an index file.
-func (a *Archive) readIndexFile(id format.ID, fn func(format.IndexRecord)) error {
-	f, err := a.openFile(dirIndex, id)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec, err := format.NewIndexDecoder(f)
-	if err != nil {
-		return err
-	}
-	defer dec.Close()
-	for {
-		rec, err := dec.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fn(rec)
-	}
 }

@@ -247,3 +247,15 @@ func (r *Reader) Header(id format.ID) ([]byte, error) {
 	}
 	return r.Chunk(m.chunks[0])
 }
+
+// readThrough reads a message to its end, which checks every chunk and the
+// whole against their ids.
+func readThrough(r *Reader, id format.ID) error {
+	rc, _, err := r.Open(id)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}

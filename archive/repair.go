@@ -141,24 +141,9 @@ func (a *Archive) Repair(ctx context.Context) (*RepairReport, error) {
 
 // salvageIndex returns the records of a damaged index file up to the damage.
 func (a *Archive) salvageIndex(id format.ID) []format.IndexRecord {
-	f, err := a.openFile(dirIndex, id)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	dec, err := format.NewIndexDecoder(f)
-	if err != nil {
-		return nil
-	}
-	defer dec.Close()
 	var out []format.IndexRecord
-	for {
-		rec, err := dec.Next()
-		if err != nil {
-			return out
-		}
-		out = append(out, rec)
-	}
+	a.readIndexFile(id, func(rec format.IndexRecord) { out = append(out, rec) })
+	return out
 }
 
 // rebuildEntries returns the chunk locations and messages that idx lacks:
@@ -243,16 +228,6 @@ func (a *Archive) rebuildEntries(idx *Index, listed, salvaged []format.IndexReco
 		}
 	}
 	return locs, msgs, nil
-}
-
-func readThrough(r *Reader, id format.ID) error {
-	rc, _, err := r.Open(id)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, rc)
-	return err
 }
 
 // setAside moves a damaged file of a kind to damaged/KIND/.

@@ -392,12 +392,7 @@ func checkMessage(r *Reader, idx *Index, id format.ID, badChunks map[format.ID]b
 			return fmt.Sprintf("chunk %s is damaged or missing", c)
 		}
 	}
-	rc, _, err := r.Open(id)
-	if err != nil {
-		return err.Error()
-	}
-	defer rc.Close()
-	if _, err := io.Copy(io.Discard, rc); err != nil {
+	if err := readThrough(r, id); err != nil {
 		return err.Error()
 	}
 	return ""
