@@ -71,7 +71,7 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
 	}
-	needed, rep, err := a.neededMessages(idx, opts.Without)
+	needed, snapshots, err := a.neededMessages(idx, opts.Without)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +79,9 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	if err != nil {
 		return nil, err
 	}
-	rep.Messages = len(needed)
-	rep.Removed = len(idx.messages) - len(needed)
-	rep.Rewritten = len(plan.rewrite)
-	rep.PacksKept, rep.PacksRewritten, rep.PacksDeleted = plan.kept, plan.rewritten, len(plan.drop)-plan.rewritten
-	rep.BytesBefore, rep.BytesAfter = plan.bytesBefore, plan.bytesKept
+	rep := &PruneReport{Snapshots: snapshots, Messages: len(needed), Removed: len(idx.messages) - len(needed),
+		Rewritten: len(plan.rewrite), PacksKept: plan.kept, PacksRewritten: plan.rewritten,
+		PacksDeleted: len(plan.drop) - plan.rewritten, BytesBefore: plan.bytesBefore, BytesAfter: plan.bytesKept}
 	if opts.DryRun || (len(plan.drop) == 0 && rep.Removed == 0) {
 		return rep, nil
 	}

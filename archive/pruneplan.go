@@ -9,25 +9,26 @@ import (
 	"github.com/mailferry/mailferry/format"
 )
 
-// neededMessages returns the messages the snapshots name. A snapshot that
+// neededMessages returns the messages the snapshots name (all but those of
+// without), and how many snapshots it read. A snapshot that
 // cannot be read, or that names a message no index holds, is damage that
 // pruning could make permanent (repair may yet find the message in a pack
 // that would be deleted): it refuses.
-func (a *Archive) neededMessages(idx *Index, without map[format.ID]bool) (map[format.ID]bool, *PruneReport, error) {
+func (a *Archive) neededMessages(idx *Index, without map[format.ID]bool) (map[format.ID]bool, int, error) {
 	snaps, problems, err := a.Snapshots()
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	if len(problems) > 0 {
-		return nil, nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
+		return nil, 0, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
 	}
-	rep := &PruneReport{}
+	read := 0
 	needed := map[format.ID]bool{}
 	for _, s := range snaps {
 		if without[s.ID] {
 			continue
 		}
-		rep.Snapshots++
+		read++
 		err := a.ReadSnapshot(s.ID, func(rec format.SnapshotRecord) error {
 			if m := rec.Message; m != nil {
 				if !idx.HasMessage(m.ID) {
@@ -41,10 +42,10 @@ func (a *Archive) neededMessages(idx *Index, without map[format.ID]bool) (map[fo
 			if !errors.Is(err, ErrPruneDamaged) {
 				err = fmt.Errorf("%w (%v)", ErrPruneDamaged, err)
 			}
-			return nil, nil, err
+			return nil, 0, err
 		}
 	}
-	return needed, rep, nil
+	return needed, read, nil
 }
 
 // prunePlan is what Prune keeps, rewrites and deletes.
