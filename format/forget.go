@@ -63,9 +63,6 @@ func ReadForget(r io.Reader, fn func(Forgotten)) (ForgetHeader, error) {
 		return h, err
 	}
 	defer rr.close()
-	if err := checkVersion("forget file", h.Version); err != nil {
-		return h, err
-	}
 	for {
 		kind, raw, err := rr.next()
 		if err == io.EOF {

@@ -96,10 +96,6 @@ func newIndexDecoder(r io.Reader, what, header string, inPack bool) (*IndexDecod
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(what, h.Version); err != nil {
-		rr.close()
-		return nil, err
-	}
 	return &IndexDecoder{rr: rr, what: what, inPack: inPack}, nil
 }
 

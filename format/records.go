@@ -156,7 +156,8 @@ func (r *recordReader) next() (string, json.RawMessage, error) {
 func (r *recordReader) close() { r.zr.Close() }
 
 // openRecordFile starts reading a record file whose first record must be of
-// kind header, and decodes that record into h.
+// kind header, and decodes that record into h, refusing a version this
+// package does not read (a *VersionError for a newer one).
 func openRecordFile(r io.Reader, what, header string, h any) (*recordReader, error) {
 	rr, err := newRecordReader(r, what)
 	if err != nil {
@@ -170,8 +171,18 @@ func openRecordFile(r io.Reader, what, header string, h any) (*recordReader, err
 	case kind != header:
 		err = fmt.Errorf("%s: first record is %q, want %q", what, kind, header)
 	default:
-		if err = json.Unmarshal(raw, h); err != nil {
+		// Every header holds the file's version: a newer one is refused
+		// before anything else of the file is trusted.
+		var v struct {
+			Version int `json:"version"`
+		}
+		if err = json.Unmarshal(raw, &v); err == nil {
+			err = json.Unmarshal(raw, h)
+		}
+		if err != nil {
 			err = fmt.Errorf("%s header: %w", what, err)
+		} else {
+			err = checkVersion(what, v.Version)
 		}
 	}
 	if err != nil {

@@ -94,10 +94,6 @@ func NewSnapshotDecoder(r io.Reader) (*SnapshotDecoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion("snapshot", d.header.Version); err != nil {
-		rr.close()
-		return nil, err
-	}
 	if err := d.header.validate(); err != nil {
 		rr.close()
 		return nil, fmt.Errorf("snapshot header: %w", err)
