@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -529,5 +528,3 @@ func onSession(ctx context.Context, s *mailconn.Session, fn func(*imapclient.Cli
 	})
 	return stop, err
 }
-
-var _ = fmt.Sprint
