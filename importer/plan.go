@@ -113,12 +113,9 @@ func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fold
 	if err != nil || !opts.Delete {
 		return plans, err
 	}
-	for _, f := range im.folders {
-		i := slices.IndexFunc(plans, func(p FolderPlan) bool { return p.Dest == f.name && !p.Excluded })
-		for key := range f.alive {
-			if i >= 0 && recordAccount(key) == opts.Snapshot.Account && !im.keys[key] {
-				plans[i].ToDelete++
-			}
+	for _, g := range im.gone() {
+		if i := slices.IndexFunc(plans, func(p FolderPlan) bool { return p.Dest == g.folder && !p.Excluded }); i >= 0 {
+			plans[i].ToDelete += len(g.keys)
 		}
 	}
 	return plans, nil
