@@ -125,25 +125,7 @@ func (im *importer) failFlags(j flagJob, err error) {
 // plain EXPUNGE would take every \Deleted message of the folder, so
 // without UIDPLUS nothing is deleted.
 func (im *importer) deleteGone(ctx context.Context, s *mailconn.Session) error {
-	account := im.opts.Snapshot.Account
-	type gone struct {
-		folder string
-		keys   []string
-		uids   []uint32
-	}
-	var all []gone
-	for _, f := range im.folders {
-		g := gone{folder: f.name}
-		for key, e := range f.alive {
-			if recordAccount(key) == account && !im.keys[key] {
-				g.keys = append(g.keys, key)
-				g.uids = append(g.uids, e.UID)
-			}
-		}
-		if len(g.keys) > 0 {
-			all = append(all, g)
-		}
-	}
+	all := im.gone()
 	if len(all) == 0 {
 		return nil
 	}
@@ -177,6 +159,32 @@ func (im *importer) deleteGone(ctx context.Context, s *mailconn.Session) error {
 		}
 		return nil
 	})
+}
+
+// gone are the messages of one destination folder that --delete takes.
+type gone struct {
+	folder string
+	keys   []string
+	uids   []uint32
+}
+
+// gone lists, per destination folder, the messages the manifest put there
+// for this account whose records are not among the snapshot's (im.keys).
+func (im *importer) gone() []gone {
+	var all []gone
+	for _, f := range im.folders {
+		g := gone{folder: f.name}
+		for key, e := range f.alive {
+			if recordAccount(key) == im.opts.Snapshot.Account && !im.keys[key] {
+				g.keys = append(g.keys, key)
+				g.uids = append(g.uids, e.UID)
+			}
+		}
+		if len(g.keys) > 0 {
+			all = append(all, g)
+		}
+	}
+	return all
 }
 
 // storeLater is a flag to set with STORE after its APPEND (Exchange's

@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -82,24 +81,28 @@ func (o *IMAPOptions) defaults() {
 	}
 }
 
-// snapshotFolders reads the folder records of a snapshot.
-func snapshotFolders(a *archive.Archive, snap format.ID) ([]format.Folder, error) {
+// folderWork is a source folder's messages and their bytes.
+type folderWork struct{ n, bytes int64 }
+
+// snapshotFolders reads the folder records of a snapshot and, in the same
+// pass, counts each folder's messages for Progress.
+func snapshotFolders(a *archive.Archive, snap format.ID) ([]format.Folder, map[string]folderWork, error) {
 	var out []format.Folder
+	work := map[string]folderWork{}
 	err := a.ReadSnapshot(snap, func(rec format.SnapshotRecord) error {
-		if rec.Folder != nil {
-			out = append(out, *rec.Folder)
+		if f := rec.Folder; f != nil {
+			out = append(out, *f)
+		} else if m := rec.Message; m != nil {
+			w := work[m.Folder]
+			work[m.Folder] = folderWork{w.n + 1, w.bytes + m.Size}
 		}
 		return nil
 	})
-	return out, err
+	return out, work, err
 }
 
-func mapFolders(c *imapclient.Client, a *archive.Archive, opts *IMAPOptions) ([]foldermap.Mapping, error) {
+func mapFolders(c *imapclient.Client, src []format.Folder, opts *IMAPOptions) ([]foldermap.Mapping, error) {
 	dest, err := readDestination(c, opts.CaseInsensitive)
-	if err != nil {
-		return nil, err
-	}
-	src, err := snapshotFolders(a, opts.Snapshot.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +140,16 @@ func ImportIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) (*Imp
 }
 
 func (im *importer) run(ctx context.Context) error {
+	src, work, err := snapshotFolders(im.a, im.opts.Snapshot.ID)
+	if err != nil {
+		return err
+	}
 	coord := &mailconn.Session{Dial: im.opts.Dial, Retries: im.opts.Retries}
 	defer coord.Close()
 	var mappings []foldermap.Mapping
-	err := coord.Do(ctx, func(c *imapclient.Client) error {
+	err = coord.Do(ctx, func(c *imapclient.Client) error {
 		var err error
-		if mappings, err = mapFolders(c, im.a, im.opts); err != nil {
+		if mappings, err = mapFolders(c, src, im.opts); err != nil {
 			return err
 		}
 		im.appendLimit(c)
@@ -169,6 +176,7 @@ func (im *importer) run(ctx context.Context) error {
 		}
 		defer im.reader.Close()
 	}
+	im.countWork(work)
 	if err := im.appendAll(ctx); err != nil {
 		return err
 	}
@@ -357,11 +365,6 @@ func (im *importer) appendAll(ctx context.Context) error {
 			}
 		}()
 	}
-	if err := im.countWork(); err != nil {
-		close(jobs)
-		wg.Wait()
-		return err
-	}
 	if im.opts.Delete {
 		im.keys = map[string]bool{}
 	}
@@ -460,27 +463,24 @@ func (im *importer) alreadyThere(f *destFolder, e ManifestEntry, m format.Messag
 	}
 }
 
-// countWork announces each destination folder's messages to Progress.
-func (im *importer) countWork() error {
-	type work struct{ n, bytes int64 }
-	byDest := map[string]*work{}
+// countWork announces each destination folder's messages to Progress,
+// from the counts per source folder.
+func (im *importer) countWork(work map[string]folderWork) {
+	byDest := map[string]folderWork{}
 	var order []string
-	err := im.walk(func(j appendJob) error {
-		w := byDest[j.dest]
-		if w == nil {
-			w = &work{}
-			byDest[j.dest] = w
-			order = append(order, j.dest)
+	for _, mp := range im.order {
+		if w := work[mp.Source.Name]; w.n > 0 && selectable(mp) {
+			d, seen := byDest[mp.Dest]
+			if !seen {
+				order = append(order, mp.Dest)
+			}
+			byDest[mp.Dest] = folderWork{d.n + w.n, d.bytes + w.bytes}
 		}
-		w.n++
-		w.bytes += j.msg.Size
-		return nil
-	})
+	}
 	for _, d := range order {
 		im.opts.Progress.MessagesTotal.Add(byDest[d].n)
 		im.opts.Progress.Folder(d, byDest[d].n, byDest[d].bytes)
 	}
-	return err
 }
 
 // noteChanges counts a message under each kind of change made to it.
@@ -529,5 +529,3 @@ func onSession(ctx context.Context, s *mailconn.Session, fn func(*imapclient.Cli
 	})
 	return stop, err
 }
-
-var _ = fmt.Sprint

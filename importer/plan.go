@@ -48,12 +48,16 @@ type FolderPlan struct {
 func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]FolderPlan, error) {
 	opts.defaults()
 	im := &importer{a: a, opts: &opts, rep: &ImportReport{}, folders: map[string]*destFolder{}}
+	src, _, err := snapshotFolders(a, opts.Snapshot.ID)
+	if err != nil {
+		return nil, err
+	}
 	s := &mailconn.Session{Dial: opts.Dial, Retries: opts.Retries}
 	defer s.Close()
 	var mappings []foldermap.Mapping
-	err := s.Do(ctx, func(c *imapclient.Client) error {
+	err = s.Do(ctx, func(c *imapclient.Client) error {
 		var err error
-		if mappings, err = mapFolders(c, a, im.opts); err == nil {
+		if mappings, err = mapFolders(c, src, im.opts); err == nil {
 			im.appendLimit(c)
 		}
 		return err
@@ -109,12 +113,9 @@ func PlanIMAP(ctx context.Context, a *archive.Archive, opts IMAPOptions) ([]Fold
 	if err != nil || !opts.Delete {
 		return plans, err
 	}
-	for _, f := range im.folders {
-		i := slices.IndexFunc(plans, func(p FolderPlan) bool { return p.Dest == f.name && !p.Excluded })
-		for key := range f.alive {
-			if i >= 0 && recordAccount(key) == opts.Snapshot.Account && !im.keys[key] {
-				plans[i].ToDelete++
-			}
+	for _, g := range im.gone() {
+		if i := slices.IndexFunc(plans, func(p FolderPlan) bool { return p.Dest == g.folder && !p.Excluded }); i >= 0 {
+			plans[i].ToDelete += len(g.keys)
 		}
 	}
 	return plans, nil

@@ -132,7 +132,8 @@ func (im *importer) read(m format.Message, f *destFolder) *readMessage {
 	changed := len(res.Changes) > 0 || res.Size != m.Size
 	switch {
 	case res.Size <= keepMessage:
-		r.data, r.err = io.ReadAll(res.Body)
+		r.data = make([]byte, res.Size)
+		_, r.err = io.ReadFull(res.Body, r.data)
 		if r.err == nil && changed {
 			r.sent = format.Sum(r.data)
 		}

@@ -23,31 +23,26 @@ const (
 )
 
 // kindTexts say each kind in words.
-var kindTexts = []struct {
-	kind Kind
-	text string
-}{
-	{KindCRLF, "line endings: bare LF sent as CRLF"},
-	{KindFlagDropped, "flags dropped that the destination cannot store"},
-	{KindFlagMapped, "flags renamed or removed by --flag-map"},
-	{KindFlagStoredAfter, `\Flagged set with STORE after the APPEND`},
-	{KindReadReceiptDisarmed, "read-receipt request disarmed"},
-	{KindHeaderAdded, "header field added"},
-	{KindHeaderRemoved, "header field removed"},
-	{KindHeaderRenamed, "header field renamed"},
-	{KindHeaderNotEdited, "header edits not applied: header section over 1 MiB"},
-	{KindHeaderFolded, "long header line folded"},
-	{KindLineReencoded, "part with long lines re-encoded as quoted-printable"},
-	{KindLineRewrapped, "encoded part re-wrapped at 76 characters"},
-	{KindLineLeftLong, "long line left as is: it cannot be fixed without changing the content"},
+var kindTexts = map[Kind]string{
+	KindCRLF:                "line endings: bare LF sent as CRLF",
+	KindFlagDropped:         "flags dropped that the destination cannot store",
+	KindFlagMapped:          "flags renamed or removed by --flag-map",
+	KindFlagStoredAfter:     `\Flagged set with STORE after the APPEND`,
+	KindReadReceiptDisarmed: "read-receipt request disarmed",
+	KindHeaderAdded:         "header field added",
+	KindHeaderRemoved:       "header field removed",
+	KindHeaderRenamed:       "header field renamed",
+	KindHeaderNotEdited:     "header edits not applied: header section over 1 MiB",
+	KindHeaderFolded:        "long header line folded",
+	KindLineReencoded:       "part with long lines re-encoded as quoted-printable",
+	KindLineRewrapped:       "encoded part re-wrapped at 76 characters",
+	KindLineLeftLong:        "long line left as is: it cannot be fixed without changing the content",
 }
 
 // Text says the kind in words, for reports; an unknown kind is its key.
 func (k Kind) Text() string {
-	for _, kt := range kindTexts {
-		if kt.kind == k {
-			return kt.text
-		}
+	if t, ok := kindTexts[k]; ok {
+		return t
 	}
 	return string(k)
 }

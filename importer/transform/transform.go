@@ -204,7 +204,10 @@ func (t *Set) body(m format.Message, edits *HeaderEdits, open Opener) (wireBody,
 		if err != nil {
 			return wireBody{}, err
 		}
-		mem, err = io.ReadAll(io.LimitReader(rc, smallMessage+int64(maxHeaderSection)+1))
+		// Sized for what is expected, so that it is read in one buffer.
+		buf := bytes.NewBuffer(make([]byte, 0, max(m.Size+delta, 0)+bytes.MinRead))
+		_, err = buf.ReadFrom(io.LimitReader(rc, smallMessage+int64(maxHeaderSection)+1))
+		mem = buf.Bytes()
 		rc.Close()
 		if err != nil {
 			return wireBody{}, fmt.Errorf("read message: %w", err)
