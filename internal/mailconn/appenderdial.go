@@ -59,18 +59,8 @@ func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*A
 	if err != nil {
 		return nil, d.fail(ctx, OpGreeting, &lostError{err})
 	}
-	switch {
-	case hasPrefixFold(greeting, "* OK"):
-	case hasPrefixFold(greeting, "* PREAUTH"):
-		a.preauth = true
-	case hasPrefixFold(greeting, "* BYE"):
-		// "Too many connections": worth retrying, as Dial's BYE is.
-		return nil, d.fail(ctx, OpGreeting, byeGreeting(greeting))
-	default:
-		if hint := greetingHint(greeting, false); hint != nil {
-			return nil, d.fail(ctx, OpGreeting, hint)
-		}
-		return nil, d.fail(ctx, OpGreeting, fmt.Errorf("greeting %q", greeting))
+	if a.preauth, err = greetingStatus(greeting); err != nil {
+		return nil, d.fail(ctx, OpGreeting, err)
 	}
 	if err := a.capability(); err != nil {
 		return nil, d.fail(ctx, OpGreeting, err)
@@ -101,7 +91,7 @@ func (d *Dialer) startTLSAppender(ctx context.Context, a *Appender) error {
 		return d.plaintext(ctx)
 	}
 	if a.preauth {
-		return d.fail(ctx, OpSecurity, errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS"))
+		return d.fail(ctx, OpSecurity, errPreauthInClear)
 	}
 	if err := a.command("STARTTLS"); err != nil {
 		return d.fail(ctx, OpStartTLS, err)
