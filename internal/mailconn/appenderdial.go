@@ -21,27 +21,22 @@ func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint", d.ep)
 	}
-	life := ctx
-	pw, ctx, cancel, err := d.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	raw, unwatch, err := d.dialTCP(ctx)
-	if err != nil {
-		return nil, d.firstFailure(err)
-	}
-	a, err := d.setUpAppender(ctx, raw, pw)
-	if !unwatch() && err == nil {
-		err = d.fail(ctx, OpAuth, ctx.Err())
-	}
-	if err != nil {
-		raw.Close()
-		return nil, d.firstFailure(err)
-	}
-	d.worked.Store(true)
-	a.unwatch = context.AfterFunc(life, func() { raw.Close() })
-	return a, nil
+	return dial(d, ctx, func(dctx context.Context, pw Secret) (*Appender, error) {
+		raw, unwatch, err := d.dialTCP(dctx)
+		if err != nil {
+			return nil, err
+		}
+		a, err := d.setUpAppender(dctx, raw, pw)
+		if !unwatch() && err == nil {
+			err = d.fail(dctx, OpAuth, dctx.Err())
+		}
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		a.unwatch = context.AfterFunc(ctx, func() { raw.Close() })
+		return a, nil
+	})
 }
 
 func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*Appender, error) {
