@@ -27,10 +27,7 @@ func rawExamine(c *mailconn.RawConn, name string) (rawSelected, error) {
 		}
 		switch word := strings.ToUpper(t.Text); {
 		case word == "FLAGS":
-			attrs, err := readAtomList(c, nil)
-			for _, a := range attrs {
-				sel.flags = append(sel.flags, string(a))
-			}
+			sel.flags, err = readAtomList[string](c, nil)
 			return err
 		case word == "OK":
 			text, err := c.Rest()
@@ -138,12 +135,8 @@ func (f *rawFetched) readItem(c *mailconn.RawConn, name string, body func(uint32
 			f.size = int64(n)
 		}
 	case name == "FLAGS":
-		attrs, err := readAtomList(c, &t)
-		if err != nil {
+		if f.flags, err = readAtomList[string](c, &t); err != nil {
 			return err
-		}
-		for _, a := range attrs {
-			f.flags = append(f.flags, string(a))
 		}
 	case name == "INTERNALDATE":
 		f.date, f.dateErr = time.Parse("_2-Jan-2006 15:04:05 -0700", t.Text)

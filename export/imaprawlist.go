@@ -122,7 +122,7 @@ func readListResponse(c *mailconn.RawConn) (l rawListed, ok bool, err error) {
 	if err != nil || t.Kind != mailconn.TokenAtom || !strings.EqualFold(t.Text, "LIST") {
 		return l, false, err
 	}
-	if l.attrs, err = readAtomList(c, nil); err != nil {
+	if l.attrs, err = readAtomList[imap.MailboxAttr](c, nil); err != nil {
 		return l, false, fmt.Errorf("LIST attributes: %w", err)
 	}
 	delim, err := readString(c, true)
@@ -183,8 +183,8 @@ func decodeListed(listed []rawListed) ([]*imap.ListData, map[string]bool, []Fail
 }
 
 // readAtomList reads a parenthesized list of atoms (LIST attributes,
-// FLAGS). The first token is t, or read when t is nil.
-func readAtomList(c *mailconn.RawConn, t *mailconn.Token) ([]imap.MailboxAttr, error) {
+// FLAGS) as T. The first token is t, or read when t is nil.
+func readAtomList[T ~string](c *mailconn.RawConn, t *mailconn.Token) ([]T, error) {
 	if t == nil {
 		next, err := c.Next()
 		if err != nil {
@@ -195,7 +195,7 @@ func readAtomList(c *mailconn.RawConn, t *mailconn.Token) ([]imap.MailboxAttr, e
 	if t.Kind != mailconn.TokenOpen {
 		return nil, fmt.Errorf("expected a list, got %v", t.Kind)
 	}
-	var atoms []imap.MailboxAttr
+	var atoms []T
 	for {
 		t, err := c.Next()
 		switch {
@@ -207,7 +207,7 @@ func readAtomList(c *mailconn.RawConn, t *mailconn.Token) ([]imap.MailboxAttr, e
 			return nil, fmt.Errorf("expected an atom in a list, got %v", t.Kind)
 		}
 		// Bounded by the response's length (mailconn's maxLineLength).
-		atoms = append(atoms, imap.MailboxAttr(t.Text))
+		atoms = append(atoms, T(t.Text))
 	}
 }
 

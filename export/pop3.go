@@ -254,18 +254,26 @@ func (s *pop3Session) connect(ctx context.Context, again bool) error {
 	s.c = c
 	if s.numbers != nil || again {
 		// Message numbers are per session: map UIDLs to the new ones.
-		uidls, err := c.UIDL(ctx)
+		numbers, err := messageNumbers(ctx, c)
 		if err != nil && !errors.Is(err, pop3.ErrNoUIDL) {
 			return err
 		}
-		distinctUIDLs(uidls)
-		s.numbers = map[string]int{}
-		for _, u := range uidls {
-			s.numbers[u.UID] = u.Number
-		}
-		s.redialled = true
+		s.numbers, s.redialled = numbers, true
 	}
 	return nil
+}
+
+// messageNumbers maps the maildrop's UIDLs, made distinct as List made
+// them, to their message numbers in c's session. The map is empty, not
+// nil, when UIDL fails.
+func messageNumbers(ctx context.Context, c *pop3.Client) (map[string]int, error) {
+	uidls, err := c.UIDL(ctx)
+	distinctUIDLs(uidls)
+	numbers := make(map[string]int, len(uidls))
+	for _, u := range uidls {
+		numbers[u.UID] = u.Number
+	}
+	return numbers, err
 }
 
 func (s *pop3Session) close() {

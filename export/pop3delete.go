@@ -50,14 +50,9 @@ func (p *pop3Source) DeleteExported(ctx context.Context, a *archive.Archive, sna
 		return fmt.Errorf("--delete-after-export: %w", err)
 	}
 	defer c.Close()
-	uidls, err := c.UIDL(ctx)
+	numbers, err := messageNumbers(ctx, c)
 	if err != nil {
 		return fmt.Errorf("--delete-after-export: UIDL: %w", err)
-	}
-	distinctUIDLs(uidls)
-	numbers := map[string]int{}
-	for _, u := range uidls {
-		numbers[u.UID] = u.Number
 	}
 	deleted := 0
 	for _, u := range verified {

@@ -21,27 +21,22 @@ func (d *Dialer) DialAppender(ctx context.Context) (*Appender, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint", d.ep)
 	}
-	life := ctx
-	pw, ctx, cancel, err := d.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	raw, unwatch, err := d.dialTCP(ctx)
-	if err != nil {
-		return nil, d.firstFailure(err)
-	}
-	a, err := d.setUpAppender(ctx, raw, pw)
-	if !unwatch() && err == nil {
-		err = d.fail(ctx, OpAuth, ctx.Err())
-	}
-	if err != nil {
-		raw.Close()
-		return nil, d.firstFailure(err)
-	}
-	d.worked.Store(true)
-	a.unwatch = context.AfterFunc(life, func() { raw.Close() })
-	return a, nil
+	return dial(d, ctx, func(dctx context.Context, pw Secret) (*Appender, error) {
+		raw, unwatch, err := d.dialTCP(dctx)
+		if err != nil {
+			return nil, err
+		}
+		a, err := d.setUpAppender(dctx, raw, pw)
+		if !unwatch() && err == nil {
+			err = d.fail(dctx, OpAuth, dctx.Err())
+		}
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		a.unwatch = context.AfterFunc(ctx, func() { raw.Close() })
+		return a, nil
+	})
 }
 
 func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*Appender, error) {
@@ -59,18 +54,8 @@ func (d *Dialer) setUpAppender(ctx context.Context, raw net.Conn, pw Secret) (*A
 	if err != nil {
 		return nil, d.fail(ctx, OpGreeting, &lostError{err})
 	}
-	switch {
-	case hasPrefixFold(greeting, "* OK"):
-	case hasPrefixFold(greeting, "* PREAUTH"):
-		a.preauth = true
-	case hasPrefixFold(greeting, "* BYE"):
-		// "Too many connections": worth retrying, as Dial's BYE is.
-		return nil, d.fail(ctx, OpGreeting, byeGreeting(greeting))
-	default:
-		if hint := greetingHint(greeting, false); hint != nil {
-			return nil, d.fail(ctx, OpGreeting, hint)
-		}
-		return nil, d.fail(ctx, OpGreeting, fmt.Errorf("greeting %q", greeting))
+	if a.preauth, err = greetingStatus(greeting); err != nil {
+		return nil, d.fail(ctx, OpGreeting, err)
 	}
 	if err := a.capability(); err != nil {
 		return nil, d.fail(ctx, OpGreeting, err)
@@ -101,7 +86,7 @@ func (d *Dialer) startTLSAppender(ctx context.Context, a *Appender) error {
 		return d.plaintext(ctx)
 	}
 	if a.preauth {
-		return d.fail(ctx, OpSecurity, errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS"))
+		return d.fail(ctx, OpSecurity, errPreauthInClear)
 	}
 	if err := a.command("STARTTLS"); err != nil {
 		return d.fail(ctx, OpStartTLS, err)

@@ -84,46 +84,54 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	if !d.ep.IsIMAP() {
 		return nil, fmt.Errorf("%s: not an IMAP endpoint (want imap:// or imaps://)", d.ep)
 	}
-	life := ctx
-	pw, ctx, cancel, err := d.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
+	return dial(d, ctx, func(dctx context.Context, pw Secret) (*imapclient.Client, error) {
+		return d.dialIMAP(dctx, ctx, pw)
+	})
+}
 
+// dialIMAP is one Dial; life is Dial's context.
+func (d *Dialer) dialIMAP(ctx, life context.Context, pw Secret) (*imapclient.Client, error) {
 	conn, err := d.connect(ctx, life)
 	if err != nil {
-		return nil, d.firstFailure(err)
+		return nil, err
 	}
 	if err := d.login(ctx, imapLogin{conn.client}, pw, conn.mute); err != nil {
 		conn.client.Close()
 		conn.unwatch()
-		return nil, d.firstFailure(err)
+		return nil, err
 	}
 	if !conn.unwatch() {
 		// The deadline struck just as login finished and closed the
 		// connection under the client.
 		conn.client.Close()
-		return nil, d.firstFailure(d.fail(ctx, OpAuth, ctx.Err()))
+		return nil, d.fail(ctx, OpAuth, ctx.Err())
 	}
-	d.worked.Store(true)
 	d.opts.logger().DebugContext(ctx, "IMAP connection ready", "endpoint", d.ep.String(), "security", conn.security)
 	return conn.client, nil
 }
 
-// begin starts every dial: it gets the password, then bounds what follows
-// by DialTimeout. The password comes before the connection: a prompt left
-// waiting while a connection is open would run into the server's login
-// timeout, and it must not count against DialTimeout either.
-func (d *Dialer) begin(ctx context.Context) (Secret, context.Context, context.CancelFunc, error) {
+// dial runs connect, one dial of any kind, with the credential and within
+// DialTimeout, and settles its outcome: a failure is final while no dial
+// of d ever worked (firstFailure); a success marks d as worked. The
+// credential comes before the connection: a prompt left waiting while a
+// connection is open would run into the server's login timeout, and it
+// must not count against DialTimeout either.
+func dial[C any](d *Dialer, ctx context.Context, connect func(ctx context.Context, pw Secret) (C, error)) (C, error) {
+	var none C
 	pw, err := d.credential(ctx)
 	if err != nil {
-		return "", ctx, func() {}, d.fail(ctx, OpPassword, err)
+		return none, d.fail(ctx, OpPassword, err)
 	}
 	timeout := d.opts.dialTimeout()
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		fmt.Errorf("no progress within %v: %w", timeout, os.ErrDeadlineExceeded))
-	return pw, ctx, cancel, nil
+	defer cancel()
+	c, err := connect(ctx, pw)
+	if err != nil {
+		return none, d.firstFailure(err)
+	}
+	d.worked.Store(true)
+	return c, nil
 }
 
 // credential is what this Dial logs in with: a fresh OAuth2 token where

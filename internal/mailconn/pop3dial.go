@@ -21,25 +21,14 @@ func (d *Dialer) DialPOP3(ctx context.Context) (*pop3.Client, error) {
 	if !d.ep.IsPOP3() {
 		return nil, fmt.Errorf("%s: not a POP3 endpoint (want pop3:// or pop3s://)", d.ep)
 	}
-	pw, ctx, cancel, err := d.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
+	return dial(d, ctx, d.dialPOP3)
+}
 
+func (d *Dialer) dialPOP3(ctx context.Context, pw Secret) (*pop3.Client, error) {
 	opts := []pop3.Option{pop3.WithTimeout(d.opts.timeout())}
 	if d.ep.Implicit() {
 		opts = append(opts, pop3.WithTLS(d.tlsConfig.Clone()))
 	}
-	c, err := d.dialPOP3(ctx, pw, opts)
-	if err != nil {
-		return nil, d.firstFailure(err)
-	}
-	d.worked.Store(true)
-	return c, nil
-}
-
-func (d *Dialer) dialPOP3(ctx context.Context, pw Secret, opts []pop3.Option) (*pop3.Client, error) {
 	c, err := pop3.Dial(ctx, d.ep.Address(), opts...)
 	if err != nil {
 		op := OpDial

@@ -115,20 +115,11 @@ func (d *Dialer) dialStartTLS(ctx, life context.Context) (*watchedConn, error) {
 	if err != nil {
 		return fail(OpGreeting, &lostError{err})
 	}
-	switch {
-	case hasPrefixFold(greeting, "* OK"):
-	case hasPrefixFold(greeting, "* PREAUTH"):
-		// Whoever sent it may be keeping the connection in clear
-		// (RFC 9051 section 7.1.4); NewStartTLS refuses it too.
-		return fail(OpSecurity, errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS"))
-	case hasPrefixFold(greeting, "* BYE"):
-		// "Too many connections": worth retrying.
-		return fail(OpGreeting, byeGreeting(greeting))
-	default:
-		if hint := greetingHint(greeting, false); hint != nil {
-			return fail(OpGreeting, hint)
-		}
-		return fail(OpGreeting, fmt.Errorf("greeting %q is not an IMAP greeting", greeting))
+	switch preauth, err := greetingStatus(greeting); {
+	case err != nil:
+		return fail(OpGreeting, err)
+	case preauth:
+		return fail(OpSecurity, errPreauthInClear)
 	}
 	const tag = "S1"
 	if _, err := io.WriteString(raw, tag+" STARTTLS\r\n"); err != nil {
@@ -164,6 +155,30 @@ func (d *Dialer) dialStartTLS(ctx, life context.Context) (*watchedConn, error) {
 		return nil, err
 	}
 	return wc, nil
+}
+
+// errPreauthInClear refuses PREAUTH on a connection that offers
+// STARTTLS: whoever sent it may be keeping the connection in clear (RFC
+// 9051 section 7.1.4); imapclient.NewStartTLS refuses it too.
+var errPreauthInClear = errors.New("server sent PREAUTH on a connection that offers STARTTLS; refusing to go on without TLS")
+
+// greetingStatus reads a greeting line that mailconn reads itself (an
+// Appender's, a STARTTLS dial's): preauth for PREAUTH; an error for BYE
+// ("too many connections", worth a redial as go-imap's BYE is) and for
+// anything that is no IMAP greeting.
+func greetingStatus(greeting string) (preauth bool, err error) {
+	switch {
+	case hasPrefixFold(greeting, "* OK"):
+		return false, nil
+	case hasPrefixFold(greeting, "* PREAUTH"):
+		return true, nil
+	case hasPrefixFold(greeting, "* BYE"):
+		return false, byeGreeting(greeting)
+	}
+	if hint := greetingHint(greeting, false); hint != nil {
+		return false, hint
+	}
+	return false, fmt.Errorf("greeting %q is not an IMAP greeting", greeting)
 }
 
 // greetedConn reads r, a greeting in front of the connection's own data.
