@@ -2,10 +2,8 @@ package archive
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -227,12 +225,10 @@ func (a *Archive) checkFileHash(kind string, id format.ID) error {
 		return err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	got, _, err := format.SumReader(f)
+	if err != nil {
 		return err
 	}
-	var got format.ID
-	copy(got[:], h.Sum(nil))
 	if got != id {
 		return fmt.Errorf("content hashes to %s: file damaged or truncated", got.Short())
 	}

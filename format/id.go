@@ -4,10 +4,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 )
 
 // ID names a message, a chunk or an archive file: the SHA-256 of its exact bytes.
 type ID [32]byte
+
+// SumReader returns the ID of what r yields to its end, and how many bytes
+// that was; on a read error, the ID of the bytes read before it.
+func SumReader(r io.Reader) (ID, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	var id ID
+	h.Sum(id[:0])
+	return id, n, err
+}
 
 // Sum returns the ID of b.
 func Sum(b []byte) ID { return ID(sha256.Sum256(b)) }

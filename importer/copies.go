@@ -1,10 +1,8 @@
 package importer
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -101,9 +99,7 @@ func fetchSum(c *imapclient.Client, folder string, uid uint32, binary bool) (for
 				continue
 			}
 			if binary {
-				h := sha256.New()
-				_, sumErr = io.Copy(h, lit)
-				copy(sum[:], h.Sum(nil))
+				sum, _, sumErr = format.SumReader(lit)
 			} else {
 				sum, sumErr = transform.CRLFSum(lit)
 			}

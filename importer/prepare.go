@@ -2,7 +2,6 @@ package importer
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -138,9 +137,7 @@ func (im *importer) read(m format.Message, f *destFolder) *readMessage {
 			r.sent = format.Sum(r.data)
 		}
 	case changed:
-		h := sha256.New()
-		r.size, r.err = io.Copy(h, res.Body)
-		copy(r.sent[:], h.Sum(nil))
+		r.sent, r.size, r.err = format.SumReader(res.Body)
 	}
 	res.Body.Close()
 	return r

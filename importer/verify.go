@@ -3,7 +3,6 @@ package importer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -252,11 +251,10 @@ func fetchAndCompare(c *imapclient.Client, rd *lazyReader, fc *FolderCheck, byUI
 				date = it.Time
 			case imapclient.FetchItemDataBodySection:
 				if it.Literal != nil {
-					h := sha256.New()
-					if _, err := io.Copy(h, it.Literal); err != nil && bodyErr == nil {
+					var err error
+					if sum, _, err = format.SumReader(it.Literal); err != nil && bodyErr == nil {
 						bodyErr = err
 					}
-					copy(sum[:], h.Sum(nil))
 					hashed = true
 				}
 			}
