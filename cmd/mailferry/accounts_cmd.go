@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -127,9 +126,7 @@ func runAccounts(c *cli.Context, command string, side func(accounts.Account) acc
 
 func printAccountsTable(c *cli.Context, command string, results []bulk.Result) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"command": command, "accounts": results})
+		printJSON(c, map[string]any{"command": command, "accounts": results})
 		return
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)

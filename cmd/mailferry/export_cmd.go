@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
@@ -233,9 +232,7 @@ func serverSource(dialer *mailconn.Dialer, ep mailconn.Endpoint) export.Source {
 
 func printPlans(c *cli.Context, plans []export.FolderPlan) error {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(plans)
+		return printJSON(c, plans)
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "FOLDER\tMESSAGES\tSIZE\tNEW\tNEW SIZE\tNOTE")
@@ -269,9 +266,7 @@ func finishExport(c *cli.Context, rep *export.Report, err error) error {
 
 func printExportReport(c *cli.Context, rep *export.Report) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(c, rep)
 		return
 	}
 	for _, w := range rep.Warnings {

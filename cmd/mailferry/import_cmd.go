@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/mailferry/mailferry/importer/foldermap"
 	"github.com/mailferry/mailferry/importer/transform"
@@ -235,9 +234,7 @@ func runImport(c *cli.Context) error {
 
 func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"folders": plans})
+		return printJSON(c, map[string]any{"folders": plans})
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SOURCE\tDESTINATION\tEXISTS\tNEW\tNEW SIZE\tALREADY THERE\tRESTORE\tPENDING\tFLAGS TO UPDATE\tTO DELETE\tSKIPPED\tUNKNOWN AT DEST\tNOTES")
@@ -262,9 +259,7 @@ func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
 // every failed and skipped message, then the counts.
 func printImportReport(c *cli.Context, rep *importer.ImportReport, runErr error) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(c, rep)
 		return
 	}
 	out, errw := c.App.Writer, c.App.ErrWriter
