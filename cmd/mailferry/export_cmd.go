@@ -6,7 +6,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/internal/progress"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -51,23 +50,6 @@ func exportCommand() *cli.Command {
 		Flags:  append(append(flags, accountsFlags()...), connFlags()...),
 		Action: runExport,
 	}
-}
-
-func folderFilter(c *cli.Context) (export.FolderFilter, error) {
-	var ff export.FolderFilter
-	for _, spec := range []struct {
-		name string
-		dst  *[]*regexp.Regexp
-	}{{"include", &ff.Include}, {"exclude", &ff.Exclude}} {
-		for _, s := range c.StringSlice(spec.name) {
-			re, err := regexp.Compile(s)
-			if err != nil {
-				return ff, cli.Exit(fmt.Sprintf("--%s %q: %v", spec.name, s, err), 2)
-			}
-			*spec.dst = append(*spec.dst, re)
-		}
-	}
-	return ff, nil
 }
 
 // exportSource is a kind of --from and how to open it.
@@ -158,7 +140,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	filter, err := folderFilter(c)
+	filter, err := folderFilter(c, nil)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 			profile = row.Profile
 		}
 	}
-	include, exclude, err := folderPatterns(c, row)
+	ff, err := folderFilter(c, row)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 			return tr.Profile.MaxBytesPerDay
 		}(),
 		Snapshot: snap,
-		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: into,
+		Folders: foldermap.Options{Rules: rules, Include: ff.Include, Exclude: ff.Exclude, Into: into,
 			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
 		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
 		Connections:     c.Int("connections"),
