@@ -238,9 +238,6 @@ func importAccount(ctx context.Context, c *cli.Context, a *archive.Archive, idx 
 	defer rd.Close()
 	opts := d.opts
 	opts.Reader = rd
-	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
-		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
-	}
 	return importer.ImportIMAP(ctx, a, opts)
 }
 

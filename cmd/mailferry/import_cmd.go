@@ -123,23 +123,27 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 	if err != nil {
 		return nil, err
 	}
+	// The flags win over the profile's budget and pace.
+	maxPerDay := tr.Profile.MaxBytesPerDay
+	if c.IsSet("max-bytes-per-day") {
+		maxPerDay = sizeOf(c, "max-bytes-per-day")
+	}
+	throttle := throttleFrom(c)
+	if throttle == nil && tr.Profile.MessagesPerSecond > 0 {
+		throttle = mailconn.NewThrottle(tr.Profile.MessagesPerSecond, 0)
+	}
 	return &destination{host: ep.Host, a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
-		Dial:         dialer.Dial,
-		DialAppender: dialer.DialAppender,
-		Destination:  ep.String(),
-		Delete:       c.Bool("delete"),
-		MaxBytesPerDay: func() int64 {
-			if c.IsSet("max-bytes-per-day") {
-				return sizeOf(c, "max-bytes-per-day")
-			}
-			return tr.Profile.MaxBytesPerDay
-		}(),
-		Snapshot: snap,
+		Dial:           dialer.Dial,
+		DialAppender:   dialer.DialAppender,
+		Destination:    ep.String(),
+		Delete:         c.Bool("delete"),
+		MaxBytesPerDay: maxPerDay,
+		Snapshot:       snap,
 		Folders: foldermap.Options{Rules: rules, Include: ff.Include, Exclude: ff.Exclude, Into: into,
 			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
 		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
 		Connections:     c.Int("connections"),
-		Throttle:        throttleFrom(c),
+		Throttle:        throttle,
 		Manifest:        m,
 		Transforms:      tr,
 	}}, nil
@@ -179,9 +183,6 @@ func runImport(c *cli.Context) error {
 	}
 	defer d.opts.Manifest.Close()
 	a, opts := d.a, d.opts
-	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
-		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
-	}
 	switch c.String("dedup") {
 	case "":
 	case "message-id":
