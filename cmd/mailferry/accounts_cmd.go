@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -127,9 +125,7 @@ func runAccounts(c *cli.Context, command string, side func(accounts.Account) acc
 
 func printAccountsTable(c *cli.Context, command string, results []bulk.Result) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"command": command, "accounts": results})
+		printJSON(c, map[string]any{"command": command, "accounts": results})
 		return
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
@@ -242,9 +238,6 @@ func importAccount(ctx context.Context, c *cli.Context, a *archive.Archive, idx 
 	defer rd.Close()
 	opts := d.opts
 	opts.Reader = rd
-	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
-		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
-	}
 	return importer.ImportIMAP(ctx, a, opts)
 }
 
@@ -316,21 +309,21 @@ func exportAccount(ctx context.Context, c *cli.Context, wo archive.WriterOptions
 		return nil, err
 	}
 	src := serverSource(dialer, ep) // recorded under row.Name: see opts
-	include, exclude, err := folderPatterns(c, &row)
+	filter, err := folderFilter(c, &row)
 	if err != nil {
 		return nil, err
 	}
 	opts := export.Options{Account: row.Name, Tool: toolVersion(), CheckpointEvery: c.Duration("checkpoint-every"), Writer: wo,
-		Filter: export.FolderFilter{Include: include, Exclude: exclude}, Throttle: throttleFrom(c), MaxBytesPerDay: sizeOf(c, "max-bytes-per-day")}
+		Filter: filter, Throttle: throttleFrom(c), MaxBytesPerDay: sizeOf(c, "max-bytes-per-day")}
 	if _, ok := src.(export.Concurrent); ok {
 		opts.Connections = c.Int("connections")
 	}
 	return export.Run(ctx, a, src, opts)
 }
 
-// folderPatterns are --include and --exclude, or a row's own where it
-// gives them.
-func folderPatterns(c *cli.Context, row *accounts.Account) (include, exclude []*regexp.Regexp, err error) {
+// folderFilter is --include and --exclude, or a row's own where it gives
+// them.
+func folderFilter(c *cli.Context, row *accounts.Account) (ff export.FolderFilter, err error) {
 	includes, excludes := c.StringSlice("include"), c.StringSlice("exclude")
 	if row != nil && len(row.Include) > 0 {
 		includes = row.Include
@@ -338,9 +331,9 @@ func folderPatterns(c *cli.Context, row *accounts.Account) (include, exclude []*
 	if row != nil && len(row.Exclude) > 0 {
 		excludes = row.Exclude
 	}
-	if include, err = regexps("include", includes); err != nil {
-		return nil, nil, err
+	if ff.Include, err = regexps("include", includes); err != nil {
+		return ff, err
 	}
-	exclude, err = regexps("exclude", excludes)
-	return include, exclude, err
+	ff.Exclude, err = regexps("exclude", excludes)
+	return ff, err
 }

@@ -254,39 +254,25 @@ type countingProxy struct {
 }
 
 func startCountingProxy(t *testing.T, target string) *countingProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &countingProxy{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				p.mu.Lock()
-				p.open++
-				p.max = max(p.max, p.open)
-				p.mu.Unlock()
-				done := make(chan struct{}, 2)
-				go func() { io.Copy(s, c); done <- struct{}{} }()
-				go func() { io.Copy(c, s); done <- struct{}{} }()
-				<-done
-				p.mu.Lock()
-				p.open--
-				p.mu.Unlock()
-			}()
+	p := &countingProxy{}
+	p.addr = testserver.ServeTCP(t, func(c net.Conn) {
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			return
 		}
-	}()
+		defer s.Close()
+		p.mu.Lock()
+		p.open++
+		p.max = max(p.max, p.open)
+		p.mu.Unlock()
+		done := make(chan struct{}, 2)
+		go func() { io.Copy(s, c); done <- struct{}{} }()
+		go func() { io.Copy(c, s); done <- struct{}{} }()
+		<-done
+		p.mu.Lock()
+		p.open--
+		p.mu.Unlock()
+	})
 	return p
 }
 

@@ -98,9 +98,7 @@ func archiveInfo(c *cli.Context) error {
 			accounts[i] = map[string]any{"account": ac.Name, "snapshots": ac.Snapshots, "latest": ac.Latest.ID.String(),
 				"latest_started": ac.Latest.Started, "folders": ac.Folders, "messages": ac.Messages, "bytes": ac.Bytes}
 		}
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"archive": a.Dir(), "format": a.Config().Version, "id": a.Config().ID, "accounts": accounts,
+		printJSON(c, map[string]any{"archive": a.Dir(), "format": a.Config().Version, "id": a.Config().ID, "accounts": accounts,
 			"snapshots": info.Snapshots, "messages": info.Messages, "bytes": info.Bytes, "unique_messages": info.UniqueMessages,
 			"chunks": info.Chunks, "chunk_bytes": info.ChunkBytes, "stored_bytes": info.StoredBytes(), "pack_bytes": info.PackBytes,
 			"index_bytes": info.IndexBytes, "snapshot_bytes": info.SnapshotBytes, "dedup_ratio": info.DedupRatio(),
@@ -232,9 +230,7 @@ func archiveVerify(c *cli.Context) error {
 		for i, id := range rep.Unreferenced {
 			unref[i] = id.String()
 		}
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"archive": a.Dir(), "intact": rep.OK(), "has_snapshots": rep.HasSnapshots(),
+		printJSON(c, map[string]any{"archive": a.Dir(), "intact": rep.OK(), "has_snapshots": rep.HasSnapshots(),
 			"packs": rep.Packs, "index_files": rep.IndexFiles, "snapshots": rep.Snapshots, "chunks": rep.Chunks,
 			"messages": rep.Messages, "records": rep.Records, "unreferenced": unref, "problems": rep.Problems, "notes": rep.Notes})
 		if !rep.OK() || !rep.HasSnapshots() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -239,12 +238,6 @@ func printPrune(c *cli.Context, rep *archive.PruneReport, dry bool) {
 	fmt.Fprintf(w, "prune: %s %d messages no snapshot needs; kept %d for %d snapshots (%d written again)\n", verb, rep.Removed, rep.Messages, rep.Snapshots, rep.Rewritten)
 	fmt.Fprintf(w, "packs: %d kept, %d rewritten, %d deleted, %d new; %s before, %s after\n", rep.PacksKept, rep.PacksRewritten, rep.PacksDeleted, rep.PacksWritten,
 		bytesHuman(rep.BytesBefore), bytesHuman(rep.BytesAfter))
-}
-
-func printJSON(c *cli.Context, v any) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // snapshotKind says what a snapshot is: complete, checkpoint or repaired.

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
 	"github.com/mailferry/mailferry/internal/progress"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -52,23 +50,6 @@ func exportCommand() *cli.Command {
 		Flags:  append(append(flags, accountsFlags()...), connFlags()...),
 		Action: runExport,
 	}
-}
-
-func folderFilter(c *cli.Context) (export.FolderFilter, error) {
-	var ff export.FolderFilter
-	for _, spec := range []struct {
-		name string
-		dst  *[]*regexp.Regexp
-	}{{"include", &ff.Include}, {"exclude", &ff.Exclude}} {
-		for _, s := range c.StringSlice(spec.name) {
-			re, err := regexp.Compile(s)
-			if err != nil {
-				return ff, cli.Exit(fmt.Sprintf("--%s %q: %v", spec.name, s, err), 2)
-			}
-			*spec.dst = append(*spec.dst, re)
-		}
-	}
-	return ff, nil
 }
 
 // exportSource is a kind of --from and how to open it.
@@ -159,7 +140,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	filter, err := folderFilter(c)
+	filter, err := folderFilter(c, nil)
 	if err != nil {
 		return err
 	}
@@ -233,9 +214,7 @@ func serverSource(dialer *mailconn.Dialer, ep mailconn.Endpoint) export.Source {
 
 func printPlans(c *cli.Context, plans []export.FolderPlan) error {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(plans)
+		return printJSON(c, plans)
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "FOLDER\tMESSAGES\tSIZE\tNEW\tNEW SIZE\tNOTE")
@@ -269,9 +248,7 @@ func finishExport(c *cli.Context, rep *export.Report, err error) error {
 
 func printExportReport(c *cli.Context, rep *export.Report) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(c, rep)
 		return
 	}
 	for _, w := range rep.Warnings {

@@ -93,21 +93,12 @@ func runExtract(c *cli.Context) error {
 // extractSelection is what --include, --exclude and --id keep.
 func extractSelection(c *cli.Context) (local.Selection, error) {
 	var sel local.Selection
-	include, exclude, err := folderPatterns(c, nil)
+	ff, err := folderFilter(c, nil)
 	if err != nil {
 		return sel, err
 	}
-	if len(include)+len(exclude) > 0 {
-		sel.Folder = func(name string) bool {
-			in := len(include) == 0
-			for _, re := range include {
-				in = in || re.MatchString(name)
-			}
-			for _, re := range exclude {
-				in = in && !re.MatchString(name)
-			}
-			return in
-		}
+	if len(ff.Include)+len(ff.Exclude) > 0 {
+		sel.Folder = ff.Match
 	}
 	var ids []string
 	for _, p := range c.StringSlice("id") {

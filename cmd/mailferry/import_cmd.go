@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/mailferry/mailferry/importer/foldermap"
 	"github.com/mailferry/mailferry/importer/transform"
@@ -112,7 +111,7 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 			profile = row.Profile
 		}
 	}
-	include, exclude, err := folderPatterns(c, row)
+	ff, err := folderFilter(c, row)
 	if err != nil {
 		return nil, err
 	}
@@ -124,23 +123,27 @@ func destinationFor(c *cli.Context, a *archive.Archive, snap archive.SnapshotInf
 	if err != nil {
 		return nil, err
 	}
+	// The flags win over the profile's budget and pace.
+	maxPerDay := tr.Profile.MaxBytesPerDay
+	if c.IsSet("max-bytes-per-day") {
+		maxPerDay = sizeOf(c, "max-bytes-per-day")
+	}
+	throttle := throttleFrom(c)
+	if throttle == nil && tr.Profile.MessagesPerSecond > 0 {
+		throttle = mailconn.NewThrottle(tr.Profile.MessagesPerSecond, 0)
+	}
 	return &destination{host: ep.Host, a: a, snap: snap, endpoint: ep.String(), opts: importer.IMAPOptions{
-		Dial:         dialer.Dial,
-		DialAppender: dialer.DialAppender,
-		Destination:  ep.String(),
-		Delete:       c.Bool("delete"),
-		MaxBytesPerDay: func() int64 {
-			if c.IsSet("max-bytes-per-day") {
-				return sizeOf(c, "max-bytes-per-day")
-			}
-			return tr.Profile.MaxBytesPerDay
-		}(),
-		Snapshot: snap,
-		Folders: foldermap.Options{Rules: rules, Include: include, Exclude: exclude, Into: into,
+		Dial:           dialer.Dial,
+		DialAppender:   dialer.DialAppender,
+		Destination:    ep.String(),
+		Delete:         c.Bool("delete"),
+		MaxBytesPerDay: maxPerDay,
+		Snapshot:       snap,
+		Folders: foldermap.Options{Rules: rules, Include: ff.Include, Exclude: ff.Exclude, Into: into,
 			NoSpecialUse: c.Bool("no-special-use"), Reserved: tr.Profile.ReservedFolders, CollapseSpaces: tr.Profile.CollapseSpaces},
 		CaseInsensitive: c.Bool("case-insensitive") || tr.Profile.CaseInsensitive,
 		Connections:     c.Int("connections"),
-		Throttle:        throttleFrom(c),
+		Throttle:        throttle,
 		Manifest:        m,
 		Transforms:      tr,
 	}}, nil
@@ -180,9 +183,6 @@ func runImport(c *cli.Context) error {
 	}
 	defer d.opts.Manifest.Close()
 	a, opts := d.a, d.opts
-	if opts.Throttle == nil && opts.Transforms.Profile.MessagesPerSecond > 0 {
-		opts.Throttle = mailconn.NewThrottle(opts.Transforms.Profile.MessagesPerSecond, 0)
-	}
 	switch c.String("dedup") {
 	case "":
 	case "message-id":
@@ -235,9 +235,7 @@ func runImport(c *cli.Context) error {
 
 func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"folders": plans})
+		return printJSON(c, map[string]any{"folders": plans})
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SOURCE\tDESTINATION\tEXISTS\tNEW\tNEW SIZE\tALREADY THERE\tRESTORE\tPENDING\tFLAGS TO UPDATE\tTO DELETE\tSKIPPED\tUNKNOWN AT DEST\tNOTES")
@@ -262,9 +260,7 @@ func printImportPlan(c *cli.Context, plans []importer.FolderPlan) error {
 // every failed and skipped message, then the counts.
 func printImportReport(c *cli.Context, rep *importer.ImportReport, runErr error) {
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(c, rep)
 		return
 	}
 	out, errw := c.App.Writer, c.App.ErrWriter

@@ -6,26 +6,26 @@ import (
 	"fmt"
 	"mime"
 	"net/textproto"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/mailferry/mailferry/archive"
+	"github.com/mailferry/mailferry/export"
 	"github.com/mailferry/mailferry/format"
 	"github.com/urfave/cli/v2"
 )
 
 // lsFilter is what archive ls keeps.
 type lsFilter struct {
-	folders       []*regexp.Regexp
-	from, subject string // lower case
+	folders       export.FolderFilter // --folder: Include only
+	from, subject string              // lower case
 	since, before time.Time
 }
 
 func lsFilterFrom(c *cli.Context) (lsFilter, error) {
 	var f lsFilter
 	var err error
-	if f.folders, err = regexps("folder", c.StringSlice("folder")); err != nil {
+	if f.folders.Include, err = regexps("folder", c.StringSlice("folder")); err != nil {
 		return f, err
 	}
 	f.from, f.subject = strings.ToLower(c.String("from")), strings.ToLower(c.String("subject"))
@@ -44,16 +44,7 @@ func lsFilterFrom(c *cli.Context) (lsFilter, error) {
 
 // keeps judges what the snapshot says of a message.
 func (f lsFilter) keeps(m *format.Message) bool {
-	if len(f.folders) > 0 {
-		match := false
-		for _, re := range f.folders {
-			match = match || re.MatchString(m.Folder)
-		}
-		if !match {
-			return false
-		}
-	}
-	return (f.since.IsZero() || !m.InternalDate.Before(f.since)) && (f.before.IsZero() || m.InternalDate.Before(f.before))
+	return f.folders.Match(m.Folder) && (f.since.IsZero() || !m.InternalDate.Before(f.since)) && (f.before.IsZero() || m.InternalDate.Before(f.before))
 }
 
 // matches judges what the headers say.

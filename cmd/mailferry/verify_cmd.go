@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -56,9 +55,7 @@ func runVerify(c *cli.Context) error {
 		return cli.Exit("verify could not check: "+err.Error(), exitNotChecked)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(c, rep)
 	} else {
 		printVerifyReport(c, rep)
 	}

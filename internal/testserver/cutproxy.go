@@ -19,16 +19,12 @@ type CutProxy struct {
 	Addr string // where clients connect instead of the target
 
 	target string
-	ln     net.Listener
-	wg     sync.WaitGroup
 
 	mu         sync.Mutex
 	afterBytes int64
 	cutLeft    int // connections still to cut; negative: all
 	conns      int
 	cuts       int
-	open       map[net.Conn]struct{}
-	closed     bool
 }
 
 // StartCutProxy starts a proxy to target that cuts the first cutConns
@@ -36,21 +32,8 @@ type CutProxy struct {
 // and stops it when the test ends.
 func StartCutProxy(t testing.TB, target string, afterBytes int64, cutConns int) *CutProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testserver: cut proxy listen: %v", err)
-	}
-	p := &CutProxy{
-		Addr:       ln.Addr().String(),
-		target:     target,
-		ln:         ln,
-		afterBytes: afterBytes,
-		cutLeft:    cutConns,
-		open:       make(map[net.Conn]struct{}),
-	}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
+	p := &CutProxy{target: target, afterBytes: afterBytes, cutLeft: cutConns}
+	p.Addr = ServeTCP(t, p.serve)
 	return p
 }
 
@@ -78,78 +61,30 @@ func (p *CutProxy) Cuts() int {
 	return p.cuts
 }
 
-func (p *CutProxy) accept() {
-	defer p.wg.Done()
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			// Temporary errors (EMFILE) would spin; a test proxy can
-			// simply give up, which clients see as refused connections.
-			return
-		}
-		cutAfter, ok := p.register(client)
-		if !ok {
-			client.Close()
-			return
-		}
-		p.wg.Add(1)
-		go p.serve(client, cutAfter)
-	}
-}
-
-// register records a new client connection and decides whether to cut it;
+// register counts a new client connection and decides whether to cut it;
 // cutAfter is negative for a connection that passes through.
-func (p *CutProxy) register(c net.Conn) (cutAfter int64, ok bool) {
+func (p *CutProxy) register() (cutAfter int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
-		return 0, false
-	}
-	p.open[c] = struct{}{}
 	p.conns++
-	cutAfter = -1
-	if p.cutLeft != 0 {
-		cutAfter = p.afterBytes
-		if p.cutLeft > 0 {
-			p.cutLeft--
-		}
+	if p.cutLeft == 0 {
+		return -1
 	}
-	return cutAfter, true
+	if p.cutLeft > 0 {
+		p.cutLeft--
+	}
+	return p.afterBytes
 }
 
-// track adds a server connection to the set close must shut, unless the
-// proxy is closing already.
-func (p *CutProxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.open[c] = struct{}{}
-	return true
-}
-
-func (p *CutProxy) forget(conns ...net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range conns {
-		delete(p.open, c)
-	}
-}
-
-func (p *CutProxy) serve(client net.Conn, cutAfter int64) {
-	defer p.wg.Done()
-	defer client.Close()
+// serve forwards one client connection; ServeTCP closes it when the test
+// ends, which ends the server side too.
+func (p *CutProxy) serve(client net.Conn) {
+	cutAfter := p.register()
 	server, err := net.DialTimeout("tcp", p.target, dialTimeout)
 	if err != nil {
-		p.forget(client)
 		return
 	}
 	defer server.Close()
-	if !p.track(server) {
-		return
-	}
-	defer p.forget(client, server)
 
 	// Whichever direction ends first ends the connection: IMAP and POP3
 	// have no use for half-closed connections.
@@ -172,17 +107,4 @@ func (p *CutProxy) serve(client net.Conn, cutAfter int64) {
 	client.Close()
 	server.Close()
 	<-done
-}
-
-// close stops accepting, shuts every open connection and waits for the
-// proxy's goroutines.
-func (p *CutProxy) close() {
-	p.mu.Lock()
-	p.closed = true
-	for c := range p.open {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.ln.Close()
-	p.wg.Wait()
 }

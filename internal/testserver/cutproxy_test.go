@@ -18,27 +18,12 @@ import (
 // whatever the client sends, so both directions through a proxy are seen.
 func startPayloadServer(t *testing.T, payload []byte) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := c.Write(payload); err != nil {
-					return
-				}
-				io.Copy(c, c)
-			}()
+	return ServeTCP(t, func(c net.Conn) {
+		if _, err := c.Write(payload); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		io.Copy(c, c)
+	})
 }
 
 // readThroughProxy connects to addr, reads up to len(payload) bytes and

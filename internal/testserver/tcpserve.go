@@ -19,9 +19,11 @@ func ServeTCP(t testing.TB, serve func(net.Conn)) string {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
+	closed := false
 	t.Cleanup(func() {
 		ln.Close()
 		mu.Lock()
+		closed = true
 		for _, c := range conns {
 			c.Close()
 		}
@@ -35,6 +37,12 @@ func ServeTCP(t testing.TB, serve func(net.Conn)) string {
 				return
 			}
 			mu.Lock()
+			if closed {
+				// Accepted as the test ended: nobody would close it.
+				mu.Unlock()
+				c.Close()
+				return
+			}
 			conns = append(conns, c)
 			mu.Unlock()
 			wg.Go(func() {

@@ -61,23 +61,11 @@ var literalAtEnd = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
 // FETCH, SELECT...; with or without UID) with the throttled NO asking for
 // backoffMS milliseconds. It stops with the test.
 func StartThrottleProxy(t testing.TB, target, command string, n, backoffMS int) *ThrottleProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &ThrottleProxy{Addr: ln.Addr().String(), left: n,
+	t.Helper()
+	p := &ThrottleProxy{left: n,
 		command: regexp.MustCompile(`(?i)^(\S+) (UID )?` + regexp.QuoteMeta(command) + ` `),
 		answer:  "Request is throttled. Suggested Backoff Time: " + strconv.Itoa(backoffMS) + " milliseconds"}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c, target)
-		}
-	}()
+	p.Addr = ServeTCP(t, func(c net.Conn) { p.serve(c, target) })
 	return p
 }
 
@@ -148,35 +136,32 @@ func (p *ThrottleProxy) serve(client net.Conn, target string) {
 			p.left--
 		}
 		p.mu.Unlock()
-		if !swallow {
-			// Passed through as it comes: a synchronizing literal waits
-			// for the server's continuation, which must reach the client.
-			server.Write([]byte(line))
-			for lit := literalAtEnd.FindStringSubmatch(line); lit != nil; lit = literalAtEnd.FindStringSubmatch(line) {
-				n, _ := strconv.ParseInt(lit[1], 10, 64)
-				if _, err := io.CopyN(server, br, n); err != nil {
-					return
-				}
-				if line, err = br.ReadString('\n'); err != nil {
-					return
-				}
-				server.Write([]byte(line))
-			}
-			continue
+		// A command passed on goes as it comes: a synchronizing literal
+		// waits for the server's continuation, which must reach the
+		// client. One swallowed is read to its end and answered here.
+		var dst io.Writer = server
+		if swallow {
+			dst = io.Discard
 		}
-		rest := line
-		for lit := literalAtEnd.FindStringSubmatch(rest); lit != nil; lit = literalAtEnd.FindStringSubmatch(rest) {
-			if lit[2] == "" {
+		for {
+			io.WriteString(dst, line)
+			lit := literalAtEnd.FindStringSubmatch(line)
+			if lit == nil {
+				break
+			}
+			if swallow && lit[2] == "" {
 				toClient("+ go ahead\r\n")
 			}
 			n, _ := strconv.ParseInt(lit[1], 10, 64)
-			if _, err := io.CopyN(io.Discard, br, n); err != nil {
+			if _, err := io.CopyN(dst, br, n); err != nil {
 				return
 			}
-			if rest, err = br.ReadString('\n'); err != nil {
+			if line, err = br.ReadString('\n'); err != nil {
 				return
 			}
 		}
-		toClient(m[1] + " NO " + p.answer + "\r\n")
+		if swallow {
+			toClient(m[1] + " NO " + p.answer + "\r\n")
+		}
 	}
 }
