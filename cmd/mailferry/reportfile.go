@@ -3,9 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/mailferry/mailferry/internal/atomicfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,19 +29,7 @@ func writeReport(c *cli.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mailferry-report-*")
-	if err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("--report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, "", append(b, '\n')); err != nil {
 		return fmt.Errorf("--report: %w", err)
 	}
 	return nil

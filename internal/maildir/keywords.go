@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mailferry/mailferry/internal/atomicfile"
 )
 
 // keywordsFile is Dovecot's per-folder list of keyword letters: lines
@@ -95,34 +97,9 @@ func (kw *keywords) write(dir string) error {
 		}
 	}
 	path := filepath.Join(dir, keywordsFile)
-	if err := writeFileAtomic(path, filepath.Join(dir, "tmp"), []byte(b.String())); err != nil {
+	if err := atomicfile.Write(path, filepath.Join(dir, "tmp"), []byte(b.String())); err != nil {
 		return err
 	}
 	kw.dirty = false
-	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in tmpDir
-// (on the same file system) that is synced and renamed over path.
-func writeFileAtomic(path, tmpDir string, data []byte) error {
-	f, err := os.CreateTemp(tmpDir, filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %q: %w", path, err)
-	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailferry/mailferry/internal/atomicfile"
 )
 
 // Dovecot keeps subscriptions in the file "subscriptions" in the root, one
@@ -147,7 +149,7 @@ func (s *Store) SetSubscriptions(names []string) error {
 		b.WriteByte('\n')
 	}
 	path := filepath.Join(s.root, subscriptionsFile)
-	if err := writeFileAtomic(path, filepath.Join(s.root, "tmp"), []byte(b.String())); err != nil {
+	if err := atomicfile.Write(path, filepath.Join(s.root, "tmp"), []byte(b.String())); err != nil {
 		return fmt.Errorf("set subscriptions: %w", err)
 	}
 	return nil

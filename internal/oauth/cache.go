@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mailferry/mailferry/internal/atomicfile"
 )
 
 // Cache is a sign-in kept on disk (0600) by `mailferry auth login`: the
@@ -56,19 +58,10 @@ func (c *Cache) Write(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("oauth2 cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".oauth2-cache-*")
-	if err != nil {
+	if err := atomicfile.Write(path, "", append(b, '\n')); err != nil {
 		return fmt.Errorf("oauth2 cache: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("oauth2 cache: %w", err)
-	}
-	if err := errors.Join(tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("oauth2 cache: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // DefaultMargin is how long before its expiry a token is replaced: a
