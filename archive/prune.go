@@ -33,7 +33,7 @@ type PruneOptions struct {
 	DryRun bool
 	// Without are snapshots to count as forgotten already: what a dry
 	// forget followed by a prune would do.
-	Without map[format.ID]bool
+	Without []format.Forgotten
 	// RetryLock is how long to wait for the exclusive lock while others
 	// hold theirs; 0 fails at once.
 	RetryLock time.Duration
@@ -71,7 +71,11 @@ func (a *Archive) Prune(ctx context.Context, opts PruneOptions) (*PruneReport, e
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w (%v)", ErrPruneDamaged, problems[0])
 	}
-	needed, snapshots, err := a.neededMessages(idx, opts.Without)
+	without := map[format.ID]bool{}
+	for _, f := range opts.Without {
+		without[f.ID] = true
+	}
+	needed, snapshots, err := a.neededMessages(idx, without)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mailferry/mailferry/format"
 )
 
 // RetentionPolicy says which complete snapshots of each account to keep,
@@ -16,6 +18,9 @@ type RetentionPolicy struct {
 	Last, Daily, Weekly, Monthly, Yearly int
 	// Location is the time zone calendar days are counted in (nil: local).
 	Location *time.Location
+	// Account, if set, limits the policy to that account's snapshots: the
+	// others get no decision, and stay.
+	Account string
 }
 
 // Empty reports whether the policy keeps nothing, which forget refuses: a
@@ -74,6 +79,9 @@ func (p RetentionPolicy) Apply(snaps []SnapshotInfo) []Decision {
 	byAccount := map[string][]SnapshotInfo{}
 	var accounts []string
 	for _, s := range snaps {
+		if p.Account != "" && s.Account != p.Account {
+			continue
+		}
 		if _, ok := byAccount[s.Account]; !ok {
 			accounts = append(accounts, s.Account)
 		}
@@ -129,6 +137,40 @@ func (p RetentionPolicy) Apply(snaps []SnapshotInfo) []Decision {
 				}
 			}
 			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// DecideByID decides to forget exactly the snapshots prefixes name (each a
+// unique prefix of an id, as SelectSnapshot takes them) and to keep the rest.
+func DecideByID(snaps []SnapshotInfo, prefixes []string) ([]Decision, error) {
+	chosen := map[format.ID]bool{}
+	for _, p := range prefixes {
+		s, err := SelectSnapshot(snaps, "", p)
+		if err != nil {
+			return nil, err
+		}
+		chosen[s.ID] = true
+	}
+	out := make([]Decision, 0, len(snaps))
+	for _, s := range snaps {
+		d := Decision{Snapshot: s, Keep: !chosen[s.ID], Reasons: []string{"not named"}}
+		if !d.Keep {
+			d.Reasons = []string{"named"}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ToForget returns the snapshots ds let go, as a forget file records them,
+// each with reason.
+func ToForget(ds []Decision, reason string) []format.Forgotten {
+	var out []format.Forgotten
+	for _, d := range ds {
+		if s := d.Snapshot; !d.Keep {
+			out = append(out, format.Forgotten{ID: s.ID, Account: s.Account, Started: s.Started, Complete: s.Complete, Reason: reason})
 		}
 	}
 	return out

@@ -77,6 +77,26 @@ func TestRetentionRules(t *testing.T) {
 			}
 		})
 	}
+	// Account limits a policy to one account: the others get no decision.
+	for _, d := range (RetentionPolicy{Last: 1, Account: "b@h"}).Apply(snaps) {
+		if d.Snapshot.Account != "b@h" {
+			t.Fatalf("a policy for b@h decided on %s", d.Snapshot.Account)
+		}
+	}
+
+	// By id: exactly the named snapshots go, with the reason given.
+	ds, err := DecideByID(snaps, []string{snaps[3].ID.String()[:8], snaps[7].ID.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forget := ToForget(ds, "forgotten by id")
+	if len(ds) != len(snaps) || len(forget) != 2 || forget[0].ID != snaps[3].ID || forget[1].ID != snaps[7].ID || forget[1].Reason != "forgotten by id" {
+		t.Errorf("by id: %d decisions, forget %+v", len(ds), forget)
+	}
+	if _, err := DecideByID(snaps, []string{"ffffffff"}); err == nil {
+		t.Error("an id no snapshot has was taken")
+	}
+
 	if !(RetentionPolicy{}).Empty() || (RetentionPolicy{Monthly: 1}).Empty() {
 		t.Error("Empty is wrong")
 	}

@@ -90,7 +90,7 @@ func archiveForget(c *cli.Context) error {
 		return cli.Exit("usage: mailferry archive forget DIR [SNAPSHOT-ID...] [--keep-last N ...]", exitStatusUsage)
 	}
 	policy := archive.RetentionPolicy{Last: c.Int("keep-last"), Daily: c.Int("keep-daily"), Weekly: c.Int("keep-weekly"),
-		Monthly: c.Int("keep-monthly"), Yearly: c.Int("keep-yearly")}
+		Monthly: c.Int("keep-monthly"), Yearly: c.Int("keep-yearly"), Account: c.String("account")}
 	ids := c.Args().Tail()
 	switch {
 	case len(ids) == 0 && policy.Empty():
@@ -110,31 +110,28 @@ func archiveForget(c *cli.Context) error {
 		return fmt.Errorf("%d snapshot files could not be read (run mailferry archive verify), the first: %v", len(problems), problems[0])
 	}
 	var decisions []archive.Decision
+	reason := "forgotten by id"
 	if len(ids) > 0 {
-		if decisions, err = forgetByID(snaps, ids); err != nil {
+		for _, p := range ids {
+			if len(p) < 4 {
+				return cli.Exit(fmt.Sprintf("snapshot %q: give at least 4 hex digits of its id (archive snapshots lists them)", p), exitStatusUsage)
+			}
+		}
+		if decisions, err = archive.DecideByID(snaps, ids); err != nil {
 			return err
 		}
 	} else {
-		if acct := c.String("account"); acct != "" {
-			snaps = onlyAccount(snaps, acct)
-			if len(snaps) == 0 {
-				return cli.Exit(fmt.Sprintf("--account: the archive holds no snapshot of %s", format.QuoteName(acct)), 1)
-			}
-		}
+		reason = "retention: " + policy.String()
 		decisions = policy.Apply(snaps)
+		if len(decisions) == 0 && policy.Account != "" {
+			return cli.Exit(fmt.Sprintf("--account: the archive holds no snapshot of %s", format.QuoteName(policy.Account)), 1)
+		}
 	}
-	var forget []format.Forgotten
+	forget := archive.ToForget(decisions, reason)
 	var lines []forgetDecision
 	for _, d := range decisions {
 		s := d.Snapshot
 		lines = append(lines, forgetDecision{ID: s.ID.String(), Account: s.Account, Started: s.Started, Kind: snapshotKind(s), Keep: d.Keep, Reasons: d.Reasons})
-		if !d.Keep {
-			reason := "forgotten by id"
-			if len(ids) == 0 {
-				reason = "retention: " + policy.String()
-			}
-			forget = append(forget, format.Forgotten{ID: s.ID, Account: s.Account, Started: s.Started, Complete: s.Complete, Reason: reason})
-		}
 	}
 	dry := c.Bool("dry-run")
 	if !dry {
@@ -144,10 +141,7 @@ func archiveForget(c *cli.Context) error {
 	}
 	var rep *archive.PruneReport
 	if c.Bool("prune") {
-		opts := archive.PruneOptions{DryRun: dry, Without: map[format.ID]bool{}, RetryLock: c.Duration("retry-lock")}
-		for _, f := range forget {
-			opts.Without[f.ID] = true
-		}
+		opts := archive.PruneOptions{DryRun: dry, Without: forget, RetryLock: c.Duration("retry-lock")}
 		if rep, err = a.Prune(c.Context, opts); err != nil {
 			return fmt.Errorf("forgot %d snapshots; prune: %w", len(forget), err)
 		}
@@ -180,41 +174,6 @@ func archiveForget(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "their messages stay stored until: mailferry archive prune %s\n", a.Dir())
 	}
 	return nil
-}
-
-// forgetByID decides to forget exactly the snapshots ids name (each a
-// unique prefix) and to keep the rest.
-func forgetByID(snaps []archive.SnapshotInfo, ids []string) ([]archive.Decision, error) {
-	chosen := map[format.ID]bool{}
-	for _, p := range ids {
-		if len(p) < 4 {
-			return nil, cli.Exit(fmt.Sprintf("snapshot %q: give at least 4 hex digits of its id (archive snapshots lists them)", p), exitStatusUsage)
-		}
-		s, err := archive.SelectSnapshot(snaps, "", p)
-		if err != nil {
-			return nil, err
-		}
-		chosen[s.ID] = true
-	}
-	var out []archive.Decision
-	for _, s := range snaps {
-		d := archive.Decision{Snapshot: s, Keep: !chosen[s.ID], Reasons: []string{"not named"}}
-		if !d.Keep {
-			d.Reasons = []string{"named"}
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-func onlyAccount(snaps []archive.SnapshotInfo, acct string) []archive.SnapshotInfo {
-	var out []archive.SnapshotInfo
-	for _, s := range snaps {
-		if s.Account == acct {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func pruneJSON(rep *archive.PruneReport, dry bool) map[string]any {
