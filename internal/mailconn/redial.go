@@ -60,8 +60,9 @@ func (b *SilenceBudget) Exhausted(err error) bool {
 
 // Do runs fn on the connection, dialling it over l first if need be, and
 // after a connection error (IsConnectionError) redials and runs fn again,
-// up to retries times; fn must be safe to repeat. Other errors are
-// returned as they are; once ctx has ended, its cause is.
+// up to retries times; fn must be safe to repeat, and may Drop a
+// connection it can no longer trust. Other errors are returned as they
+// are; once ctx has ended, its cause is.
 func (r *Redial[C]) Do(ctx context.Context, l Link[C], retries int, fn func(C) error) error {
 	var err error
 	var silences SilenceBudget
