@@ -21,12 +21,10 @@ import (
 func (s *imapSource) examineRaw(ctx context.Context, f format.Folder) (format.Folder, []Item, error) {
 	var sel rawSelected
 	var items []Item
-	err := mailconn.Retry(ctx, nil, s.cfg.Retries, func() error {
-		c, err := s.cfg.DialRaw(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
+	var conn mailconn.Redial[*mailconn.RawConn]
+	defer conn.Drop()
+	err := conn.Do(ctx, mailconn.Link[*mailconn.RawConn]{Dial: s.cfg.DialRaw}, s.cfg.Retries, func(c *mailconn.RawConn) error {
+		var err error
 		if sel, err = rawExamine(c, f.Name); err != nil {
 			return err
 		}
@@ -45,23 +43,23 @@ func (s *imapSource) examineRaw(ctx context.Context, f format.Folder) (format.Fo
 type rawReader struct {
 	dial    func(context.Context) (*mailconn.RawConn, error)
 	retries int
-	c       *mailconn.RawConn // with folder selected, or nil
-}
-
-func (r *rawReader) close() {
-	if r.c != nil {
-		r.c.Close()
-		r.c = nil
-	}
+	conn    mailconn.Redial[*mailconn.RawConn] // with the folder selected
 }
 
 // read is MessageReader.Read for a folder with a raw name.
 func (r *rawReader) read(ctx context.Context, f format.Folder, items []Item, sink Sink) error {
-	defer r.close()
+	defer r.conn.Drop()
+	l := mailconn.Link[*mailconn.RawConn]{Dial: r.dial, Dialled: func(_ context.Context, c *mailconn.RawConn, _ bool) error {
+		sel, err := rawExamine(c, f.Name)
+		if err == nil && sel.uidValidity != f.UIDValidity {
+			err = fmt.Errorf("%w (was %d, now %d)", errUIDValidity, f.UIDValidity, sel.uidValidity)
+		}
+		return err
+	}}
 	for i, it := range items {
 		var stop error
-		err := mailconn.Retry(ctx, nil, r.retries, func() error {
-			err := r.fetch(ctx, f, it, sink)
+		err := r.conn.Do(ctx, l, r.retries, func(c *mailconn.RawConn) error {
+			err := fetchRaw(ctx, c, f, it, sink)
 			var ae *archiveError
 			if errors.As(err, &ae) {
 				stop = ae.err
@@ -70,7 +68,7 @@ func (r *rawReader) read(ctx context.Context, f format.Folder, items []Item, sin
 			var refused *mailconn.CommandError
 			if err != nil && !errors.As(err, &refused) {
 				// Out of step, or gone: the next try redials.
-				r.close()
+				r.conn.Drop()
 			}
 			return err
 		})
@@ -91,26 +89,11 @@ func (r *rawReader) read(ctx context.Context, f format.Folder, items []Item, sin
 	return nil
 }
 
-// fetch stores one message, selecting f first on a new connection.
-func (r *rawReader) fetch(ctx context.Context, f format.Folder, it Item, sink Sink) error {
-	if r.c == nil {
-		c, err := r.dial(ctx)
-		if err != nil {
-			return err
-		}
-		sel, err := rawExamine(c, f.Name)
-		if err == nil && sel.uidValidity != f.UIDValidity {
-			err = fmt.Errorf("%w (was %d, now %d)", errUIDValidity, f.UIDValidity, sel.uidValidity)
-		}
-		if err != nil {
-			c.Close()
-			return err
-		}
-		r.c = c
-	}
+// fetchRaw stores one message of the folder selected on c.
+func fetchRaw(ctx context.Context, c *mailconn.RawConn, f format.Folder, it Item, sink Sink) error {
 	stored := false
-	err := r.c.Run(func() error {
-		_, _, err := readFetch(r.c, func(uid uint32, body io.Reader) error {
+	err := c.Run(func() error {
+		_, _, err := readFetch(c, func(uid uint32, body io.Reader) error {
 			if stored || (uid != 0 && uid != it.UID) {
 				return nil
 			}

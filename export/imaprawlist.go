@@ -39,12 +39,10 @@ func (s *imapSource) listRaw(ctx context.Context) ([]format.Folder, bool, []Fail
 	}
 	var listed []rawListed
 	var extended bool
-	err := mailconn.Retry(ctx, nil, s.cfg.Retries, func() error {
-		c, err := s.cfg.DialRaw(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
+	var conn mailconn.Redial[*mailconn.RawConn]
+	defer conn.Drop()
+	err := conn.Do(ctx, mailconn.Link[*mailconn.RawConn]{Dial: s.cfg.DialRaw}, s.cfg.Retries, func(c *mailconn.RawConn) error {
+		var err error
 		listed, extended, err = rawList(c)
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/mailferry/mailferry/format"
 	"github.com/mailferry/mailferry/internal/mailconn"
@@ -165,7 +164,7 @@ func (pr pop3Reader) retrieve(ctx context.Context, f format.Folder, it Item, sin
 	var stop error
 	err := s.do(ctx, func(c *pop3.Client) error {
 		n := int(it.UID)
-		if s.redialled && it.UIDL != "" {
+		if s.numbers != nil && it.UIDL != "" {
 			var ok bool
 			if n, ok = s.numbers[it.UIDL]; !ok {
 				return errVanished
@@ -205,61 +204,28 @@ var errVanished = errors.New("message no longer on the server")
 // pop3Session is a POP3 session redialled after a drop. After a redial the
 // message numbers are looked up again by UIDL.
 type pop3Session struct {
-	dial      func(ctx context.Context) (*pop3.Client, error)
-	retries   int
-	c         *pop3.Client
-	backoff   mailconn.Backoff
-	redialled bool
-	numbers   map[string]int
+	dial    func(ctx context.Context) (*pop3.Client, error)
+	retries int
+	conn    mailconn.Redial[*pop3.Client]
+	numbers map[string]int // set on a redial, never nil then
 }
 
 func (s *pop3Session) do(ctx context.Context, fn func(*pop3.Client) error) error {
-	var err error
-	var silences mailconn.SilenceBudget
-	for attempt := 0; attempt <= s.retries; attempt++ {
-		if silences.Exhausted(err) {
-			return fmt.Errorf("gave up after the server went silent twice: %w", err)
-		}
-		if attempt > 0 {
-			if werr := s.backoff.Wait(ctx); werr != nil {
-				return werr
-			}
-		}
-		if s.c == nil {
-			if err = s.connect(ctx, attempt > 0); err != nil {
-				if ctx.Err() != nil || !mailconn.IsConnectionError(err) {
-					return err
-				}
-				continue
-			}
-		}
-		if err = fn(s.c); err == nil || !mailconn.IsConnectionError(err) {
-			if err == nil {
-				s.backoff.Reset()
-			}
-			return err
-		}
-		slog.Warn("POP3 connection lost; redialling", "error", err)
-		s.c.Close()
-		s.c = nil
-	}
-	return fmt.Errorf("gave up after %d reconnects: %w", s.retries, err)
+	l := mailconn.Link[*pop3.Client]{Dial: s.dial, Dialled: s.renumber}
+	return s.conn.Do(ctx, l, s.retries, fn)
 }
 
-func (s *pop3Session) connect(ctx context.Context, again bool) error {
-	c, err := s.dial(ctx)
-	if err != nil {
+// renumber maps UIDLs to a redialled session's message numbers, which
+// are per session.
+func (s *pop3Session) renumber(ctx context.Context, c *pop3.Client, redial bool) error {
+	if !redial {
+		return nil
+	}
+	numbers, err := messageNumbers(ctx, c)
+	if err != nil && !errors.Is(err, pop3.ErrNoUIDL) {
 		return err
 	}
-	s.c = c
-	if s.numbers != nil || again {
-		// Message numbers are per session: map UIDLs to the new ones.
-		numbers, err := messageNumbers(ctx, c)
-		if err != nil && !errors.Is(err, pop3.ErrNoUIDL) {
-			return err
-		}
-		s.numbers, s.redialled = numbers, true
-	}
+	s.numbers = numbers
 	return nil
 }
 
@@ -276,11 +242,6 @@ func messageNumbers(ctx context.Context, c *pop3.Client) (map[string]int, error)
 	return numbers, err
 }
 
-func (s *pop3Session) close() {
-	if s.c != nil {
-		// QUIT would commit deletions; none are marked outside
-		// deleteExported, which quits itself. Close leaves all as it was.
-		s.c.Close()
-		s.c = nil
-	}
-}
+// close leaves the maildrop as it was: QUIT would commit deletions, and
+// none are marked outside DeleteExported, which quits itself.
+func (s *pop3Session) close() { s.conn.Drop() }

@@ -296,7 +296,7 @@ func TestSessionReplacesDeadConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !ClientClosed(s.c) && time.Now().Before(deadline) {
+	for !ClientClosed(s.conn.c) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	err = s.Do(ctx, func(c *imapclient.Client) error { return c.Noop().Wait() })
